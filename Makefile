@@ -1,0 +1,53 @@
+# eolink — two commands on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_DIR ?= demo-data
+PORT ?= 8000
+VENDOR := eolink/app/static/vendor
+PYTEST_ARGS ?=
+
+.PHONY: all install web demo demo-build test serve clean
+
+all: install web
+
+# The virtualenv, rebuilt when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@echo "==> creating $(VENV) with $(PYTHON) and installing eolink (editable) with its dependencies"
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Front-end libraries from the npm registry, served by eolink itself (no CDN).
+$(VENDOR)/.installed: web/package.json web/package-lock.json
+	@echo "==> installing the map's npm packages into $(VENDOR)"
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)/maplibre-gl
+	cp web/node_modules/maplibre-gl/dist/maplibre-gl.js web/node_modules/maplibre-gl/dist/maplibre-gl.css \
+	   web/node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/maplibre-gl/
+	touch $@
+
+web: $(VENDOR)/.installed
+
+demo-build: install web
+	@echo "==> building the demo world into $(DEMO_DIR) (samples, ingest, links)"
+	$(VENV)/bin/eolink demo --no-serve --data-dir $(DEMO_DIR)
+
+demo: install web
+	@echo "==> building the demo world into $(DEMO_DIR) and serving it on http://127.0.0.1:$(PORT)"
+	$(VENV)/bin/eolink demo --data-dir $(DEMO_DIR) --port $(PORT)
+
+serve: install web
+	$(VENV)/bin/eolink serve --data-dir $(DEMO_DIR) --port $(PORT)
+
+test: install web
+	@echo "==> running the test suite"
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) $(VENDOR) web/node_modules $(DEMO_DIR) .pytest_cache

@@ -1,0 +1,7 @@
+"""``python -m eolink``."""
+
+import sys
+
+from eolink.cli import main
+
+sys.exit(main())

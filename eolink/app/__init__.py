@@ -1,0 +1,3 @@
+"""The HTTP application: SPARQL endpoint, map, and API (FastAPI)."""
+
+__all__: list[str] = []

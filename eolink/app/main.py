@@ -1,0 +1,63 @@
+"""Assemble the FastAPI application: routers, lifespan, error handling.
+
+>>> from eolink.config import Settings
+>>> app = create_app(Settings(data_dir="/tmp/eolink-doctest"), store=None)
+>>> sorted(r.path for r in app.routes if r.path.startswith("/sparql"))
+['/sparql', '/sparql']
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from eolink import __version__
+from eolink.app.routers import map as map_router
+from eolink.app.routers import sparql as sparql_router
+from eolink.config import Settings
+from eolink.errors import EolinkError
+from eolink.stores.embedded import EmbeddedStore
+
+__all__ = ["create_app", "STATIC_DIR"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings, *, store: EmbeddedStore | None = None) -> FastAPI:
+    """The eolink app over ``store`` (opened from ``settings.store_dir`` when not given)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202 - FastAPI lifespan protocol
+        owned = store is None
+        app.state.store = EmbeddedStore(settings.store_dir) if owned else store
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.store.close()
+
+    app = FastAPI(title="eolink", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"])
+
+    @app.exception_handler(EolinkError)
+    async def problem(_: Request, err: EolinkError) -> JSONResponse:
+        return JSONResponse(err.problem(), status_code=err.status, media_type="application/problem+json")
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/map")
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(sparql_router.router)
+    app.include_router(map_router.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    return app

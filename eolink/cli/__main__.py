@@ -1,0 +1,7 @@
+"""``python -m eolink.cli``."""
+
+import sys
+
+from eolink.cli import main
+
+sys.exit(main())

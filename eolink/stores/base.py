@@ -1,0 +1,66 @@
+"""The Store protocol every backend satisfies (embedded, remote endpoint, virtual PostGIS).
+
+The endpoint, federation, interlinking and search see stores only through this
+protocol. Graph IRIs are plain strings; each product is one named graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from eolink.sparql.results import QueryResult
+
+__all__ = ["Store", "GraphInfo", "RDF_FILE_FORMATS"]
+
+#: File formats :meth:`Store.load` accepts: name -> (media type, is a quad format).
+RDF_FILE_FORMATS: dict[str, tuple[str, bool]] = {
+    "nt": ("application/n-triples", False),
+    "nq": ("application/n-quads", True),
+    "ttl": ("text/turtle", False),
+    "trig": ("application/trig", True),
+    "rdf": ("application/rdf+xml", False),
+    "jsonld": ("application/ld+json", True),
+}
+
+
+@dataclass(frozen=True)
+class GraphInfo:
+    """One named graph and its size."""
+
+    iri: str
+    triples: int
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What eolink needs from an RDF store."""
+
+    def load(self, graph: str, data: bytes | str | Iterable[bytes], *, fmt: str = "nt", replace: bool = True) -> int:
+        """Load RDF into ``graph`` atomically (replacing it by default); return the graph's triple count."""
+        ...
+
+    def drop(self, graph: str) -> bool:
+        """Remove a named graph; return whether it existed."""
+        ...
+
+    def graphs(self) -> list[GraphInfo]:
+        """The named graphs with their triple counts."""
+        ...
+
+    def query(self, sparql: str, *, limit: int | None = None) -> QueryResult:
+        """Run a SPARQL query over the union of all graphs."""
+        ...
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL 1.1 Update atomically."""
+        ...
+
+    def describe(self) -> dict[str, object]:
+        """VoID-like statistics of the store."""
+        ...
+
+    def close(self) -> None:
+        """Release the store."""
+        ...

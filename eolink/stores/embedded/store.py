@@ -1,0 +1,263 @@
+"""The embedded store: pyoxigraph on disk, one named graph per product, atomic loads.
+
+A load goes into a fresh *staging* graph in one transaction, then one SPARQL
+Update (itself one transaction) drops the target graph and moves the staging
+graph into its place. A crash at any moment leaves either the old graph or the
+new one; staging graphs left by a crash are removed when the store is opened.
+Queries see the union of all graphs as their default graph.
+
+>>> store = EmbeddedStore(None)
+>>> store.load("http://ex/g", '<http://ex/a> <http://ex/p> "1" .')
+1
+>>> store.query("SELECT ?o WHERE { ?s <http://ex/p> ?o }").rows[0][0].value
+'1'
+>>> store.drop("http://ex/g")
+True
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from eolink.errors import InputError, QueryError, StoreError
+from eolink.sparql.guard import check_query
+from eolink.sparql.results import QueryResult
+from eolink.stores.base import RDF_FILE_FORMATS, GraphInfo
+
+__all__ = ["EmbeddedStore", "STAGING_PREFIX"]
+
+STAGING_PREFIX = "urn:eolink:staging:"
+
+_OX_FORMATS = {
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "ttl": ox.RdfFormat.TURTLE,
+    "trig": ox.RdfFormat.TRIG,
+    "rdf": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+
+
+def _check_graph_iri(graph: str) -> ox.NamedNode:
+    try:
+        node = ox.NamedNode(graph)
+    except ValueError as err:
+        raise InputError(f"not a valid graph IRI: {graph!r}") from err
+    if graph.startswith(STAGING_PREFIX):
+        raise InputError(f"graph IRIs starting with {STAGING_PREFIX} are reserved")
+    return node
+
+
+class EmbeddedStore:
+    """pyoxigraph-backed :class:`~eolink.stores.base.Store` (see the module docstring).
+
+    Parameters
+    ----------
+    path
+        Directory of the store; created if missing. ``None``: in memory.
+    read_only
+        Open an existing store for reading only (several processes may do so).
+    """
+
+    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
+        self.path = path
+        self._write_lock = threading.Lock()
+        try:
+            if path is None:
+                self._store = ox.Store()
+            elif read_only:
+                self._store = ox.Store.read_only(str(path))
+            else:
+                path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(path))
+        except OSError as err:
+            hint = " (is another eolink process, e.g. `eolink serve`, using it?)" if "lock" in str(err).lower() else ""
+            raise StoreError(f"cannot open the store at {path}: {err}{hint}") from err
+        self.read_only = read_only
+        if not read_only:
+            self._drop_staging()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _drop_staging(self) -> None:
+        for graph in list(self._store.named_graphs()):
+            if isinstance(graph, ox.NamedNode) and graph.value.startswith(STAGING_PREFIX):
+                self._store.remove_graph(graph)
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError("the store is open read-only")
+
+    def load(
+        self,
+        graph: str,
+        data: bytes | str | Iterable[bytes],
+        *,
+        fmt: str = "nt",
+        replace: bool = True,
+        base_iri: str | None = None,
+    ) -> int:
+        """Load RDF into ``graph`` atomically and return the graph's triple count.
+
+        ``fmt`` is a key of :data:`~eolink.stores.base.RDF_FILE_FORMATS`. Quads in
+        named graphs of quad formats go to ``graph`` too: one product, one graph.
+        With ``replace`` the previous content of ``graph`` is discarded in the
+        same transaction that makes the new content visible; without it the new
+        triples are added. On any error the store is unchanged.
+        """
+        self._writable()
+        target = _check_graph_iri(graph)
+        if fmt not in _OX_FORMATS:
+            raise InputError(f"unknown RDF format {fmt!r}; use one of {', '.join(RDF_FILE_FORMATS)}")
+        staging = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}")
+        payload = data if isinstance(data, (bytes, str)) else io.BytesIO(b"".join(data))
+        with self._write_lock:
+            try:
+                if RDF_FILE_FORMATS[fmt][1]:
+                    quads = ox.parse(payload, format=_OX_FORMATS[fmt], base_iri=base_iri)
+                    self._store.extend(ox.Quad(q.subject, q.predicate, q.object, staging) for q in quads)
+                else:
+                    self._store.load(payload, format=_OX_FORMATS[fmt], to_graph=staging, base_iri=base_iri)
+            except (SyntaxError, ValueError, OSError) as err:
+                self._store.remove_graph(staging)
+                raise InputError(f"cannot parse the {fmt} data for <{graph}>: {err}") from err
+            try:
+                if replace:
+                    self._store.update(f"DROP SILENT GRAPH <{graph}> ; MOVE SILENT GRAPH <{staging.value}> TO <{graph}>")
+                else:
+                    self._store.update(f"ADD SILENT GRAPH <{staging.value}> TO <{graph}> ; DROP SILENT GRAPH <{staging.value}>")
+            except OSError as err:
+                self._store.remove_graph(staging)
+                raise StoreError(f"cannot commit graph <{graph}>: {err}") from err
+        return self.count(graph) if self._store.contains_named_graph(target) else 0
+
+    def drop(self, graph: str) -> bool:
+        """Remove the named graph ``graph``; return whether it existed."""
+        self._writable()
+        node = _check_graph_iri(graph)
+        with self._write_lock:
+            if not self._store.contains_named_graph(node):
+                return False
+            self._store.remove_graph(node)
+        return True
+
+    def update(self, sparql: str, *, max_depth: int = 200) -> None:
+        """Run a SPARQL 1.1 Update in one transaction (``LOAD`` and ``SERVICE`` refused)."""
+        self._writable()
+        check_query(sparql, max_depth=max_depth)
+        with self._write_lock:
+            try:
+                self._store.update(sparql)
+            except SyntaxError as err:
+                raise QueryError(f"SPARQL update syntax error: {err}") from err
+            except (OSError, ValueError) as err:
+                raise QueryError(f"SPARQL update failed: {err}") from err
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def count(self, graph: str | None = None) -> int:
+        """Triples in ``graph`` (all graphs when ``None``)."""
+        where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "GRAPH ?g { ?s ?p ?o }"
+        rows = self._raw_select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")
+        return int(rows[0][0].value) if rows else 0
+
+    def graphs(self) -> list[GraphInfo]:
+        """The named graphs (staging graphs excluded) with their triple counts, sorted by IRI."""
+        rows = self._raw_select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        infos = [GraphInfo(g.value, int(n.value)) for g, n in rows if not g.value.startswith(STAGING_PREFIX)]
+        return sorted(infos, key=lambda info: info.iri)
+
+    def has_graph(self, graph: str) -> bool:
+        """Whether the named graph exists."""
+        return self._store.contains_named_graph(_check_graph_iri(graph))
+
+    def _raw_select(self, sparql: str) -> list[tuple[ox.NamedNode | ox.BlankNode | ox.Literal, ...]]:
+        solutions = self._store.query(sparql, use_default_graph_as_union=True)
+        names = [v.value for v in solutions.variables]
+        return [tuple(s[n] for n in names) for s in solutions]
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        limit: int | None = None,
+        max_depth: int = 200,
+        default_graph_uris: list[str] | None = None,
+        named_graph_uris: list[str] | None = None,
+        custom_functions: dict | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL query; the default graph is the union of all graphs unless ``default_graph_uris`` is given.
+
+        At most ``limit`` rows (or triples) are returned; ``truncated`` tells if more existed.
+        """
+        check_query(sparql, max_depth=max_depth)
+        kwargs: dict[str, object] = {}
+        if default_graph_uris:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph_uris]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graph_uris:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graph_uris]
+        if custom_functions:
+            kwargs["custom_functions"] = custom_functions
+        try:
+            answer = self._store.query(sparql, **kwargs)
+            if isinstance(answer, (bool, ox.QueryBoolean)):
+                return QueryResult.ask(bool(answer))
+            if isinstance(answer, ox.QuerySolutions):
+                names = [v.value for v in answer.variables]
+                rows: list[tuple] = []
+                for solution in answer:
+                    if limit is not None and len(rows) >= limit:
+                        return QueryResult.select(names, rows, truncated=True)
+                    rows.append(tuple(solution[n] for n in names))
+                return QueryResult.select(names, rows)
+            triples: list[ox.Triple] = []
+            for triple in answer:
+                if limit is not None and len(triples) >= limit:
+                    return QueryResult.graph(triples, truncated=True)
+                triples.append(triple)
+            return QueryResult.graph(triples)
+        except SyntaxError as err:
+            raise QueryError(f"SPARQL syntax error: {err}") from err
+        except (OSError, ValueError, TypeError) as err:
+            raise QueryError(f"query failed: {err}") from err
+
+    def describe(self) -> dict[str, object]:
+        """VoID-like statistics: triples, graphs, classes and predicates with counts."""
+        classes = self._raw_select("SELECT ?c (COUNT(*) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)")
+        predicates = self._raw_select("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY DESC(?n)")
+        graphs = self.graphs()
+        return {
+            "triples": sum(g.triples for g in graphs),
+            "graphs": [{"iri": g.iri, "triples": g.triples} for g in graphs],
+            "classes": {c.value: int(n.value) for c, n in classes},
+            "predicates": {p.value: int(n.value) for p, n in predicates},
+        }
+
+    def dump(self, graph: str, fmt: str = "nt") -> bytes:
+        """Serialise one graph."""
+        return self._store.dump(format=_OX_FORMATS[fmt], from_graph=_check_graph_iri(graph)) or b""
+
+    def flush(self) -> None:
+        """Make sure everything written is on disk."""
+        if not self.read_only:
+            self._store.flush()
+
+    def close(self) -> None:
+        """Flush and release the store (the object must not be used afterwards)."""
+        if hasattr(self, "_store"):
+            self.flush()
+            del self._store
+
+    def __enter__(self) -> EmbeddedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

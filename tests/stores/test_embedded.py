@@ -1,0 +1,179 @@
+"""The embedded store: named graphs, atomic replace, union default graph, failures leave it unchanged."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pyoxigraph as ox
+import pytest
+
+from eolink.errors import InputError, QueryError, StoreError
+from eolink.stores import open_store
+from eolink.stores.embedded.store import STAGING_PREFIX
+
+G1 = "http://example.org/product/1"
+G2 = "http://example.org/product/2"
+
+
+def triples(n: int, predicate: str = "p") -> str:
+    return "".join(f'<http://example.org/s{i}> <http://example.org/{predicate}> "{i}" .\n' for i in range(n))
+
+
+@pytest.fixture()
+def store(tmp_path):
+    s = open_store(tmp_path / "store")
+    yield s
+    s.close()
+
+
+def snapshot(store) -> set[str]:
+    return {str(q) for q in store._store.quads_for_pattern(None, None, None, None)}
+
+
+def test_load_into_named_graph_and_union_default(store):
+    assert store.load(G1, triples(3)) == 3
+    assert store.load(G2, triples(2, "q")) == 2
+    assert [g.iri for g in store.graphs()] == [G1, G2]
+    # the default graph a query sees is the union of all graphs
+    result = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert int(result.rows[0][0].value) == 5
+    # GRAPH ?g still tells where a triple came from
+    result = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s <http://example.org/q> ?o } }")
+    assert [r[0].value for r in result.rows] == [G2]
+
+
+def test_replace_is_a_swap_not_a_merge(store):
+    store.load(G1, triples(5))
+    store.load(G1, triples(2, "q"))
+    assert store.count(G1) == 2
+    assert store.query("ASK { ?s <http://example.org/p> ?o }").boolean is False
+
+
+def test_add_mode_keeps_previous_triples(store):
+    store.load(G1, triples(2))
+    store.load(G1, triples(3, "q"), replace=False)
+    assert store.count(G1) == 5
+
+
+@pytest.mark.parametrize(
+    ("payload", "fmt"),
+    [
+        ('<http://example.org/a> <http://example.org/p> "unterminated .\n', "nt"),
+        ("@prefix ex: <http://example.org/> . ex:a ex:p ", "ttl"),
+        ("<not an iri> <http://example.org/p> <http://example.org/o> .", "nt"),
+        ("<http://example.org/a> <http://example.org/p> <http://example.org/o> <http://g> <extra> .", "nq"),
+    ],
+)
+def test_failed_load_leaves_store_exactly_as_before(store, payload, fmt):
+    store.load(G1, triples(4))
+    before = snapshot(store)
+    with pytest.raises(InputError):
+        store.load(G1, triples(10, "q") + payload, fmt=fmt)
+    assert snapshot(store) == before
+    assert not any(g.iri.startswith(STAGING_PREFIX) for g in store.graphs())
+
+
+def test_quad_formats_go_into_the_target_graph(store):
+    data = "<http://e/a> <http://e/p> <http://e/o> <http://e/other> .\n<http://e/b> <http://e/p> <http://e/o> .\n"
+    assert store.load(G1, data, fmt="nq") == 2
+    assert [g.iri for g in store.graphs()] == [G1]
+
+
+def test_drop(store):
+    store.load(G1, triples(2))
+    assert store.drop(G1) is True
+    assert store.drop(G1) is False
+    assert store.graphs() == []
+
+
+def test_bad_graph_iri_and_format(store):
+    with pytest.raises(InputError):
+        store.load("not an iri", triples(1))
+    with pytest.raises(InputError):
+        store.load(STAGING_PREFIX + "x", triples(1))
+    with pytest.raises(InputError):
+        store.load(G1, triples(1), fmt="csv")
+
+
+def test_query_limit_marks_truncation(store):
+    store.load(G1, triples(10))
+    result = store.query("SELECT ?s WHERE { ?s ?p ?o }", limit=4)
+    assert len(result.rows) == 4 and result.truncated
+    assert not store.query("SELECT ?s WHERE { ?s ?p ?o }", limit=40).truncated
+
+
+def test_broken_queries_are_query_errors(store):
+    with pytest.raises(QueryError):
+        store.query("SELEKT * WHERE { ?s ?p ?o }")
+    with pytest.raises(QueryError):
+        store.query("SELECT * WHERE " + "{ " * 3000 + "?s ?p ?o" + " }" * 3000)
+    with pytest.raises(QueryError):
+        store.update("LOAD <http://example.org/data.ttl>")
+
+
+def test_update_is_atomic(store):
+    store.load(G1, triples(3))
+    before = snapshot(store)
+    with pytest.raises(QueryError):
+        store.update(f"INSERT DATA {{ GRAPH <{G1}> {{ <http://e/x> <http://e/p> 1 }} }} ; INSERT DATA {{ GRAPH <{G1}> {{ <http://e/y> <http://e/p> }} }}")
+    assert snapshot(store) == before
+
+
+def test_persistence_and_staging_cleanup(tmp_path):
+    path = tmp_path / "store"
+    with open_store(path) as s:
+        s.load(G1, triples(3))
+        # simulate a crash during a load: a staging graph left behind
+        s._store.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p"), ox.Literal("x"), ox.NamedNode(STAGING_PREFIX + "dead")))
+    with open_store(path) as s:
+        assert [g.iri for g in s.graphs()] == [G1]
+        assert s.count() == 3
+
+
+def test_second_writer_gets_a_clear_error(tmp_path):
+    path = tmp_path / "store"
+    with open_store(path):
+        code = textwrap.dedent(
+            f"""
+            from eolink.stores import open_store
+            from eolink.errors import StoreError
+            try:
+                open_store({str(path)!r})
+            except StoreError as err:
+                print("StoreError", err)
+            """
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "StoreError" in out.stdout, out.stderr
+
+
+def test_kill_during_load_leaves_old_or_new_graph(tmp_path):
+    """kill -9 in the middle of loading: reopening shows the previous graph, whole, or the new one, whole."""
+    path = tmp_path / "store"
+    with open_store(path) as s:
+        s.load(G1, triples(1000))
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from eolink.stores import open_store
+        s = open_store({str(path)!r})
+        data = "".join(f'<http://example.org/n{{i}}> <http://example.org/q> "{{i}}" .\\n' for i in range(300000))
+        print("go", flush=True)
+        while True:
+            s.load({G1!r}, data)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "go"
+    import time
+
+    time.sleep(1.5)
+    proc.kill()
+    proc.wait()
+    with open_store(path) as s:
+        count = s.count(G1)
+        assert count in (1000, 300000)
+        assert not any(g.iri.startswith(STAGING_PREFIX) for g in s.graphs())
+    assert isinstance(StoreError("x"), RuntimeError)
