@@ -25,6 +25,9 @@ DEMO_LINKS: tuple[tuple[str, str], ...] = (
 )
 
 
+_INGEST_ORDER = ("scene-catalogue", "osm-extract", "crop-type-map", "change-mask", "sea-ice-chart")
+
+
 @dataclass
 class DemoSummary:
     """Products ingested and link runs of one demo build."""
@@ -38,7 +41,7 @@ def demo_product_files(samples_dir: Path) -> list[Path]:
     from eolink.samples import write_demo_world
 
     world = write_demo_world(samples_dir)
-    return world.product_files()
+    return [world.products[kind] for kind in _INGEST_ORDER if kind in world.products]
 
 
 def build_demo(

@@ -50,7 +50,7 @@ def test_ingest_then_query_json(loaded):
 
 
 def test_query_table_output(loaded):
-    result = eolink("query", "--data-dir", str(loaded), "SELECT ?t WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/title> ?t } }")
+    result = eolink("query", "--data-dir", str(loaded), "SELECT ?t WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/title> ?t } FILTER(CONTAINS(STR(?g), '/product/')) }")
     assert result.returncode == 0 and "2 rows" in result.stdout
 
 

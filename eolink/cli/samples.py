@@ -17,5 +17,5 @@ def command(directory: Path, seed: int) -> None:
     from eolink.samples import write_demo_world
 
     world = write_demo_world(directory, seed=seed)
-    for path in world.product_files():
-        click.echo(str(path))
+    for kind, path in world.products.items():
+        click.echo(f"{kind}\t{path}")

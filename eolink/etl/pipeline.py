@@ -59,10 +59,10 @@ class IngestResult:
 def map_table(table: FeatureTable) -> str:
     """Run the shipped RML mapping of the table's product type; return N-Quads text."""
     from eolink.etl.rml import execute, load_mapping
-    from eolink.mappings import mapping_path
+    from eolink.mappings import mapping_path, mapping_sources
 
     mapping = load_mapping(mapping_path(table.product.product_type))
-    sources = {"features": table.features, "product": [table.product.as_row()]}
+    sources = mapping_sources(table.features, table.product.as_row())
     return "".join(execute(mapping, sources=sources))
 
 

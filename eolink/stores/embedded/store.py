@@ -1,10 +1,15 @@
 """The embedded store: pyoxigraph on disk, one named graph per product, atomic loads.
 
-A load goes into a fresh *staging* graph in one transaction, then one SPARQL
-Update (itself one transaction) drops the target graph and moves the staging
-graph into its place. A crash at any moment leaves either the old graph or the
-new one; staging graphs left by a crash are removed when the store is opened.
-Queries see the union of all graphs as their default graph.
+A load goes into a fresh *staging* graph in one transaction, its geometry
+literals are added to the spatial index (persisted), then one SPARQL Update
+(itself one transaction) drops the target graph and moves the staging graph into
+its place. A crash at any moment leaves either the old graph or the new one, and
+an index that covers every geometry literal of the store; staging graphs left by
+a crash are removed when the store is opened. Queries see the union of all
+graphs as their default graph; the planner answers spatial filters from the
+index and the GeoSPARQL function library evaluates ``geof:`` functions.
+
+On disk, ``path/rdf`` holds the pyoxigraph store and ``path/spatial`` the index.
 
 >>> store = EmbeddedStore(None)
 >>> store.load("http://ex/g", '<http://ex/a> <http://ex/p> "1" .')
@@ -29,6 +34,7 @@ from eolink.errors import InputError, QueryError, StoreError
 from eolink.sparql.guard import check_query
 from eolink.sparql.results import QueryResult
 from eolink.stores.base import RDF_FILE_FORMATS, GraphInfo
+from eolink.stores.embedded.spatial import GEOMETRY_PREDICATES, SpatialIndex
 
 __all__ = ["EmbeddedStore", "STAGING_PREFIX"]
 
@@ -54,6 +60,19 @@ def _check_graph_iri(graph: str) -> ox.NamedNode:
     return node
 
 
+def _geosparql_functions() -> tuple[dict, dict]:
+    """The geof: library as pyoxigraph custom functions and aggregates (built once)."""
+    global _FUNCTIONS
+    if _FUNCTIONS is None:
+        from eolink.sparql.geosparql import custom_aggregates, custom_functions
+
+        _FUNCTIONS = (custom_functions(), custom_aggregates())
+    return _FUNCTIONS
+
+
+_FUNCTIONS: tuple[dict, dict] | None = None
+
+
 class EmbeddedStore:
     """pyoxigraph-backed :class:`~eolink.stores.base.Store` (see the module docstring).
 
@@ -63,25 +82,31 @@ class EmbeddedStore:
         Directory of the store; created if missing. ``None``: in memory.
     read_only
         Open an existing store for reading only (several processes may do so).
+    planner
+        Answer spatial filters from the index (``False`` evaluates them by scanning, for comparison).
     """
 
-    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | None, *, read_only: bool = False, planner: bool = True) -> None:
         self.path = path
+        self.planner = planner
         self._write_lock = threading.Lock()
         try:
             if path is None:
                 self._store = ox.Store()
             elif read_only:
-                self._store = ox.Store.read_only(str(path))
+                self._store = ox.Store.read_only(str(path / "rdf"))
             else:
-                path.mkdir(parents=True, exist_ok=True)
-                self._store = ox.Store(str(path))
+                (path / "rdf").mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(path / "rdf"))
         except OSError as err:
             hint = " (is another eolink process, e.g. `eolink serve`, using it?)" if "lock" in str(err).lower() else ""
             raise StoreError(f"cannot open the store at {path}: {err}{hint}") from err
         self.read_only = read_only
+        self.index = SpatialIndex(None if path is None else path / "spatial")
         if not read_only:
             self._drop_staging()
+            if self.index.dirty:
+                self.index.sync(self._store)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -128,6 +153,11 @@ class EmbeddedStore:
                 self._store.remove_graph(staging)
                 raise InputError(f"cannot parse the {fmt} data for <{graph}>: {err}") from err
             try:
+                self.index.add(self._geometry_literals(staging))
+            except Exception:
+                self._store.remove_graph(staging)
+                raise
+            try:
                 if replace:
                     self._store.update(f"DROP SILENT GRAPH <{graph}> ; MOVE SILENT GRAPH <{staging.value}> TO <{graph}>")
                 else:
@@ -136,6 +166,13 @@ class EmbeddedStore:
                 self._store.remove_graph(staging)
                 raise StoreError(f"cannot commit graph <{graph}>: {err}") from err
         return self.count(graph) if self._store.contains_named_graph(target) else 0
+
+    def _geometry_literals(self, graph: ox.NamedNode) -> list[tuple[str, str]]:
+        values = " ".join(f"<{p}>" for p in GEOMETRY_PREDICATES)
+        solutions = self._store.query(
+            f"SELECT DISTINCT ?o WHERE {{ GRAPH <{graph.value}> {{ VALUES ?p {{ {values} }} ?s ?p ?o FILTER(isLiteral(?o)) }} }}"
+        )
+        return [(s["o"].value, s["o"].datatype.value) for s in solutions]
 
     def drop(self, graph: str) -> bool:
         """Remove the named graph ``graph``; return whether it existed."""
@@ -152,12 +189,15 @@ class EmbeddedStore:
         self._writable()
         check_query(sparql, max_depth=max_depth)
         with self._write_lock:
+            self.index.mark_dirty()
             try:
                 self._store.update(sparql)
             except SyntaxError as err:
                 raise QueryError(f"SPARQL update syntax error: {err}") from err
             except (OSError, ValueError) as err:
                 raise QueryError(f"SPARQL update failed: {err}") from err
+            finally:
+                self.index.sync(self._store)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -190,23 +230,28 @@ class EmbeddedStore:
         max_depth: int = 200,
         default_graph_uris: list[str] | None = None,
         named_graph_uris: list[str] | None = None,
-        custom_functions: dict | None = None,
+        planner: bool | None = None,
     ) -> QueryResult:
         """Run a SPARQL query; the default graph is the union of all graphs unless ``default_graph_uris`` is given.
 
         At most ``limit`` rows (or triples) are returned; ``truncated`` tells if more existed.
+        ``planner`` overrides the store's setting for this query.
         """
         check_query(sparql, max_depth=max_depth)
         kwargs: dict[str, object] = {}
+        functions, aggregates = _geosparql_functions()
+        kwargs["custom_functions"] = functions
+        if aggregates:
+            kwargs["custom_aggregate_functions"] = aggregates
         if default_graph_uris:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph_uris]
         else:
             kwargs["use_default_graph_as_union"] = True
         if named_graph_uris:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graph_uris]
-        if custom_functions:
-            kwargs["custom_functions"] = custom_functions
         try:
+            if self.planner if planner is None else planner:
+                sparql = self._plan(sparql, kwargs)
             answer = self._store.query(sparql, **kwargs)
             if isinstance(answer, (bool, ox.QueryBoolean)):
                 return QueryResult.ask(bool(answer))
@@ -228,6 +273,22 @@ class EmbeddedStore:
             raise QueryError(f"SPARQL syntax error: {err}") from err
         except (OSError, ValueError, TypeError) as err:
             raise QueryError(f"query failed: {err}") from err
+
+    def _plan(self, sparql: str, kwargs: dict[str, object]) -> str:
+        from eolink.sparql.planner import plan_query
+
+        def bindings(helper: str) -> list[tuple[str, str]]:
+            solutions = self._store.query(helper, **kwargs)
+            name = solutions.variables[0].value
+            return [(s[name].value, s[name].datatype.value) for s in solutions if isinstance(s[name], ox.Literal)]
+
+        return plan_query(sparql, self.index, binding_source=bindings).query
+
+    def explain(self, sparql: str) -> list[str]:
+        """What the planner would do with ``sparql`` (one note per recognised filter)."""
+        from eolink.sparql.planner import plan_query
+
+        return plan_query(sparql, self.index, binding_source=lambda q: []).notes
 
     def describe(self) -> dict[str, object]:
         """VoID-like statistics: triples, graphs, classes and predicates with counts."""

@@ -1,0 +1,388 @@
+"""The spatial query planner: answer spatial filters from the index, hand the rest to pyoxigraph.
+
+The planner rewrites query *text*. For each ``FILTER`` it recognises, it adds a
+``VALUES`` block to the filter's group that restricts the filtered variable(s) to
+the geometry literals the spatial index says can satisfy it; the ``FILTER``
+itself stays, so the exact GeoSPARQL function still decides every row. Answers
+are therefore the answers without the planner, by construction, provided the
+restricted variable is bound by a mandatory ``geo:asWKT``/``asGML``/… triple
+pattern of the same group (or of a ``GRAPH`` block directly inside it) — the
+planner checks exactly that and otherwise leaves the filter alone.
+
+Recognised forms (function IRIs written with any prefix or in full):
+
+* selection: ``FILTER(geof:sfIntersects(?w, "…"^^geo:wktLiteral))``, any of the
+  simple-feature, Egenhofer and RCC8 relations except the disjointness ones
+  (``sfDisjoint``, ``ehDisjoint``, ``rcc8dc``), the constant on either side;
+* distance: ``FILTER(geof:distance(?w, "…"^^geo:wktLiteral, uom:metre) < 100)``
+  (also ``<=``, ``metricDistance``, units metre, degree, radian);
+* join: ``FILTER(geof:sfIntersects(?w1, ?w2))`` — the literals each variable can
+  take are read from the store first (the group's patterns that bind it), the
+  index pairs them by envelope, and the pairs become ``VALUES (?w1 ?w2)``.
+
+>>> from eolink.stores.embedded.spatial import SpatialIndex
+>>> index = SpatialIndex(None)
+>>> _ = index.add([("POINT (24.94 60.17)", GEO + "wktLiteral"), ("POINT (0 0)", GEO + "wktLiteral")])
+>>> q = '''PREFIX geo: <http://www.opengis.net/ont/geosparql#>
+... PREFIX geof: <http://www.opengis.net/def/function/geosparql/>
+... SELECT ?f WHERE { ?f geo:asWKT ?w .
+...   FILTER(geof:sfWithin(?w, "POLYGON((24 60, 26 60, 26 61, 24 61, 24 60))"^^geo:wktLiteral)) }'''
+>>> plan = plan_query(q, index)
+>>> plan.rewrites
+1
+>>> "VALUES ?w" in plan.query and "POINT (0 0)" not in plan.query
+True
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from eolink.errors import EolinkError
+from eolink.ontology import GEO, GEOF, UOM
+from eolink.stores.embedded.spatial import GEOMETRY_DATATYPES, GEOMETRY_PREDICATES, SpatialIndex
+
+__all__ = ["Plan", "plan_query", "mask_query", "SELECTION_RELATIONS", "MAX_JOIN_PAIRS"]
+
+#: Relations that imply the geometries' envelopes intersect (so the index can prune).
+SELECTION_RELATIONS = frozenset(
+    [f"sf{n}" for n in ("Equals", "Intersects", "Touches", "Crosses", "Within", "Contains", "Overlaps")]
+    + [f"eh{n}" for n in ("Equals", "Meet", "Overlap", "Covers", "CoveredBy", "Inside", "Contains")]
+    + [f"rcc8{n}" for n in ("eq", "ec", "po", "tppi", "tpp", "ntpp", "ntppi")]
+)
+_DISTANCE_FUNCTIONS = frozenset(["distance", "metricDistance"])
+#: Above this many candidate pairs a join is left to the engine unrewritten (the VALUES text would be too large).
+MAX_JOIN_PAIRS = 2_000_000
+
+_PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
+_BASE_DECL = re.compile(r"BASE\s+<([^>]*)>", re.IGNORECASE)
+_NAME = r"(?:<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*)"
+_VAR = r"[?$][A-Za-z_][\w]*"
+_STRING = r'(?:"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')'
+_LITERAL = rf"{_STRING}\^\^{_NAME}"
+_ARG = rf"(?:{_VAR}|{_LITERAL})"
+_NUMBER = r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
+_FILTER_CALL = re.compile(
+    rf"FILTER\s*\(\s*(?P<fn>{_NAME})\s*\(\s*(?P<a>{_ARG})\s*,\s*(?P<b>{_ARG})\s*(?:,\s*(?P<u>{_NAME})\s*)?\)"
+    rf"\s*(?:(?P<op><=|<)\s*(?P<d>{_NUMBER})\s*)?\)",
+    re.IGNORECASE,
+)
+_MASKED = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*',
+    re.DOTALL,
+)
+
+
+@dataclass
+class Plan:
+    """A rewritten query and what the planner did."""
+
+    query: str
+    rewrites: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def mask_query(query: str) -> str:
+    """The query with the inside of strings and comments replaced by spaces (same length, same positions).
+
+    >>> mask_query('SELECT ?x { ?x ?p "a { b" } # {')
+    'SELECT ?x { ?x ?p "     " }    '
+    """
+
+    def blank(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if text.startswith("#"):
+            return " " * len(text)
+        quote = 3 if text[:3] in ('"""', "'''") else 1
+        return text[:quote] + " " * (len(text) - 2 * quote) + text[-quote:]
+
+    return _MASKED.sub(blank, query)
+
+
+def _depths(masked: str) -> np.ndarray:
+    """Brace depth at each character (the depth *inside* after an opening brace)."""
+    codes = np.frombuffer(masked.encode("utf-32-le"), dtype=np.uint32)
+    step = (codes == ord("{")).astype(np.int32) - (codes == ord("}")).astype(np.int32)
+    depth = np.cumsum(step)
+    # a closing brace belongs to the group it closes
+    depth[codes == ord("}")] += 1
+    return depth
+
+
+class _Names:
+    """Prefix resolution of one query."""
+
+    def __init__(self, query: str) -> None:
+        self.prefixes = {(m.group(1) or ""): m.group(2) for m in _PREFIX_DECL.finditer(query)}
+
+    def iri(self, name: str) -> str | None:
+        if name.startswith("<"):
+            return name[1:-1]
+        prefix, _, local = name.partition(":")
+        base = self.prefixes.get(prefix)
+        return None if base is None else base + local
+
+    def spellings(self, iri: str) -> list[str]:
+        """Every way the query can write ``iri`` (full or prefixed)."""
+        out = [re.escape(f"<{iri}>")]
+        for prefix, base in self.prefixes.items():
+            if iri.startswith(base) and re.fullmatch(r"[\w.-]*", iri[len(base):]):
+                out.append(re.escape(f"{prefix}:{iri[len(base):]}") + r"(?![\w.:-])")
+        return out
+
+
+def _group_span(depth: np.ndarray, masked: str, position: int) -> tuple[int, int] | None:
+    """(index of the ``{`` opening the group around ``position``, index of its ``}``)."""
+    level = int(depth[position])
+    if level <= 0:
+        return None
+    start = masked.rfind("{", 0, position)
+    while start >= 0 and depth[start] != level:
+        start = masked.rfind("{", 0, start)
+    if start < 0:
+        return None
+    end = start + 1
+    while end < len(masked):
+        if masked[end] == "}" and depth[end] == level:
+            return start, end
+        end += 1
+    return None
+
+
+def _graph_blocks(masked: str, depth: np.ndarray, start: int, end: int, level: int) -> list[tuple[int, int]]:
+    """Spans of ``GRAPH term { … }`` blocks directly inside the group (their patterns are mandatory too)."""
+    blocks = []
+    for match in re.finditer(rf"GRAPH\s+(?:{_VAR}|{_NAME})\s*\{{", masked[start:end], re.IGNORECASE):
+        brace = start + match.end() - 1
+        if depth[brace] != level + 1:
+            continue
+        close = brace + 1
+        while close < end and not (masked[close] == "}" and depth[close] == level + 1):
+            close += 1
+        blocks.append((brace, close))
+    return blocks
+
+
+def _bound_by_geometry_pattern(
+    masked: str, depth: np.ndarray, span: tuple[int, int], variable: str, names: _Names
+) -> bool:
+    """Whether ``variable`` is the object of a geometry-serialisation predicate, mandatory in the group."""
+    start, end = span
+    level = int(depth[start])
+    spellings = [s for p in GEOMETRY_PREDICATES for s in names.spellings(p)]
+    pattern = re.compile(rf"(?:{'|'.join(spellings)})\s+{re.escape(variable)}(?![\w])")
+    allowed = [(start, end)] + _graph_blocks(masked, depth, start, end, level)
+    for match in pattern.finditer(masked, start, end):
+        at = match.start()
+        for block_start, block_end in allowed:
+            block_level = int(depth[block_start])
+            if block_start <= at <= block_end and depth[at] == block_level:
+                return True
+    return False
+
+
+def _constant(text: str, names: _Names) -> tuple[str, str] | None:
+    """(lexical, datatype) of a literal argument written ``"…"^^dt``; None when not a geometry literal."""
+    match = re.fullmatch(rf"({_STRING})\^\^({_NAME})", text, re.DOTALL)
+    if not match:
+        return None
+    datatype = names.iri(match.group(2))
+    if datatype not in GEOMETRY_DATATYPES:
+        return None
+    raw = match.group(1)[1:-1]
+    lexical = re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t", "r": "\r"}.get(m.group(1), m.group(1)), raw)
+    return lexical, datatype
+
+
+def _constant_envelope(literal: tuple[str, str]) -> tuple[float, float, float, float] | None:
+    from eolink.stores.embedded.spatial import _envelopes_crs84
+
+    env = _envelopes_crs84([literal[0]], [literal[1]])[0]
+    return None if np.isnan(env).any() else tuple(float(v) for v in env)  # type: ignore[return-value]
+
+
+def _expand(envelope: tuple[float, float, float, float], distance: float, unit: str | None) -> tuple[float, float, float, float] | None:
+    """Grow a CRS84 envelope by a distance, conservatively (degrees of longitude shrink towards the poles)."""
+    minx, miny, maxx, maxy = envelope
+    if unit in (None, UOM + "degree"):
+        dlat = dlon = distance
+    elif unit == UOM + "radian":
+        dlat = dlon = math.degrees(distance)
+    elif unit == UOM + "metre":
+        dlat = distance / 110_000.0  # metres per degree of latitude is ≥ 110 574
+        lat = min(89.9, max(abs(miny), abs(maxy)) + dlat)
+        dlon = distance / (111_000.0 * math.cos(math.radians(lat)))
+    else:
+        return None
+    if dlat > 90 or dlon > 180:
+        return (-180.0, -90.0, 180.0, 90.0)
+    return (minx - dlon * 1.01, miny - dlat * 1.01, maxx + dlon * 1.01, maxy + dlat * 1.01)
+
+
+def _term(literal: tuple[str, str]) -> str:
+    lexical, datatype = literal
+    escaped = lexical.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{escaped}"^^<{datatype}>'
+
+
+@dataclass
+class _Rewrite:
+    insert_at: int
+    text: str
+
+
+def plan_query(
+    query: str,
+    index: SpatialIndex,
+    *,
+    binding_source: Callable[[str], list[tuple[str, str]]] | None = None,
+) -> Plan:
+    """Rewrite ``query`` so that recognised spatial filters are answered from ``index``.
+
+    ``binding_source(sparql)`` runs a helper ``SELECT DISTINCT ?v`` query and returns
+    the (lexical, datatype) literals of ``?v``; it is needed for joins only.
+    """
+    masked = mask_query(query)
+    if "FILTER" not in masked.upper():
+        return Plan(query)
+    names = _Names(query)
+    depth = _depths(masked)
+    rewrites: list[_Rewrite] = []
+    notes: list[str] = []
+    for match in _FILTER_CALL.finditer(masked):
+        function = names.iri(match.group("fn"))
+        if function is None or not function.startswith(GEOF):
+            continue
+        local = function[len(GEOF):]
+        a_text = query[match.start("a"):match.end("a")]
+        b_text = query[match.start("b"):match.end("b")]
+        span = _group_span(depth, masked, match.start())
+        if span is None:
+            continue
+        is_distance = local in _DISTANCE_FUNCTIONS and match.group("op")
+        if not is_distance and (local not in SELECTION_RELATIONS or match.group("op") or match.group("u")):
+            continue
+        a_var = a_text if a_text[0] in "?$" else None
+        b_var = b_text if b_text[0] in "?$" else None
+        if a_var and b_var and not is_distance:
+            rewrite = _plan_join(masked, depth, span, a_var, b_var, names, index, binding_source, query, notes)
+        else:
+            variable, constant_text = (a_var, b_text) if a_var else (b_var, a_text)
+            if variable is None:
+                continue
+            rewrite = _plan_selection(
+                masked, depth, span, variable, constant_text, names, index, notes,
+                distance=float(match.group("d")) if is_distance else None,
+                unit=names.iri(match.group("u")) if match.group("u") else None,
+            )
+        if rewrite is not None:
+            rewrites.append(rewrite)
+    if not rewrites:
+        return Plan(query, 0, notes)
+    out = query
+    for rewrite in sorted(rewrites, key=lambda r: r.insert_at, reverse=True):
+        out = out[: rewrite.insert_at] + rewrite.text + out[rewrite.insert_at:]
+    return Plan(out, len(rewrites), notes)
+
+
+def _plan_selection(
+    masked: str,
+    depth: np.ndarray,
+    span: tuple[int, int],
+    variable: str,
+    constant_text: str,
+    names: _Names,
+    index: SpatialIndex,
+    notes: list[str],
+    *,
+    distance: float | None,
+    unit: str | None,
+) -> _Rewrite | None:
+    if not _bound_by_geometry_pattern(masked, depth, span, variable, names):
+        notes.append(f"{variable}: not bound by a geometry pattern of its group; filter evaluated without the index")
+        return None
+    literal = _constant(constant_text, names)
+    if literal is None:
+        return None
+    envelope = _constant_envelope(literal)
+    if envelope is None:
+        # a malformed or unparseable constant: the function is an error for every row, so nothing matches
+        return _Rewrite(span[0] + 1, f" VALUES {variable} {{ }} ")
+    if distance is not None:
+        envelope = _expand(envelope, distance, unit)
+        if envelope is None:
+            return None
+    rows = index.candidates(envelope)
+    terms = " ".join(_term(lit) for lit in index.literals(rows))
+    notes.append(f"{variable}: {len(rows)} candidate geometries from the index")
+    return _Rewrite(span[0] + 1, f" VALUES {variable} {{ {terms} }} ")
+
+
+def _plan_join(
+    masked: str,
+    depth: np.ndarray,
+    span: tuple[int, int],
+    a_var: str,
+    b_var: str,
+    names: _Names,
+    index: SpatialIndex,
+    binding_source: Callable[[str], list[tuple[str, str]]] | None,
+    query: str,
+    notes: list[str],
+) -> _Rewrite | None:
+    if binding_source is None or a_var == b_var:
+        return None
+    if not all(_bound_by_geometry_pattern(masked, depth, span, v, names) for v in (a_var, b_var)):
+        notes.append(f"{a_var}, {b_var}: not both bound by geometry patterns of the group; join left to the engine")
+        return None
+    start, end = span
+    if re.search(r"(?<![\w?$:])MINUS(?![\w:])", masked[start:end], re.IGNORECASE):
+        return None  # removing filters inside MINUS could shrink a side: no over-approximation
+    # The group's text without its FILTERs is a sound over-approximation of each side's bindings.
+    body = _strip_filters(query[start + 1:end], masked[start + 1:end])
+    prologue = "\n".join(m.group(0) for m in _PREFIX_DECL.finditer(query))
+    base = _BASE_DECL.search(query)
+    if base:
+        prologue = base.group(0) + "\n" + prologue
+    try:
+        sides = []
+        for variable in (a_var, b_var):
+            literals = binding_source(f"{prologue}\nSELECT DISTINCT {variable} WHERE {{ {body} }}")
+            sides.append(index.rows_of(literals))
+    except EolinkError:
+        return None
+    left, right = index.candidate_pairs(sides[0], sides[1])
+    if len(left) > MAX_JOIN_PAIRS:
+        notes.append(f"{a_var} × {b_var}: {len(left)} candidate pairs; join left to the engine")
+        return None
+    left_terms = [_term(x) for x in index.literals(left)]
+    right_terms = [_term(x) for x in index.literals(right)]
+    rows = " ".join(f"({l} {r})" for l, r in zip(left_terms, right_terms))
+    notes.append(f"{a_var} × {b_var}: {len(left)} candidate pairs from the index")
+    return _Rewrite(start + 1, f" VALUES ({a_var} {b_var}) {{ {rows} }} ")
+
+
+def _strip_filters(text: str, masked: str) -> str:
+    """``text`` without its FILTER(...) expressions (found on the masked copy)."""
+    out = []
+    position = 0
+    for match in re.finditer(r"FILTER\s*\(", masked, re.IGNORECASE):
+        if match.start() < position:
+            continue
+        level = 1
+        cursor = match.end()
+        while cursor < len(masked) and level:
+            if masked[cursor] == "(":
+                level += 1
+            elif masked[cursor] == ")":
+                level -= 1
+            cursor += 1
+        out.append(text[position:match.start()])
+        position = cursor
+    out.append(text[position:])
+    return "".join(out)

@@ -1,0 +1,313 @@
+"""The spatial index of the embedded store: every geometry literal, its CRS84 envelope, on disk.
+
+The index is keyed by literal (lexical form + datatype), not by graph: the query
+planner restricts a variable bound by ``geo:asWKT`` (or ``asGML``, ``asGeoJSON``,
+``asKML``) to the literals whose envelope can satisfy a spatial filter, and
+pyoxigraph joins that short list with the rest of the query. So the one
+invariant that matters is: *every geometry literal in the store is in the
+index*. Extra literals (of a dropped graph) only add candidates the exact filter
+then rejects; :meth:`SpatialIndex.compact` removes them.
+
+The invariant survives crashes because the index is written *before* the triples
+become visible: a load appends a segment (an Arrow IPC file, written to a
+temporary name and renamed) and only then commits the graph. A SPARQL update
+writes a ``dirty`` marker first and removes it after re-synchronising the index
+with the store; a marker found on opening triggers that synchronisation.
+
+Envelopes are in CRS84 and padded (1 % of their size plus 1e-7°) so that the
+curvature a straight edge acquires when reprojected can never make an envelope
+test reject a pair the exact test, done in the literals' own CRS, accepts.
+
+>>> index = SpatialIndex(None)
+>>> index.add([("POINT (24.94 60.17)", GEO + "wktLiteral"), ("POINT (0 0)", GEO + "wktLiteral")])
+2
+>>> index.candidates((24.9, 60.1, 25.0, 60.2)).tolist()
+[0]
+>>> index.literal(0)
+('POINT (24.94 60.17)', 'http://www.opengis.net/ont/geosparql#wktLiteral')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.feather as feather
+import shapely
+
+from eolink.errors import EolinkError
+from eolink.ontology import CRS84, GEO
+
+__all__ = ["SpatialIndex", "GEOMETRY_PREDICATES", "GEOMETRY_DATATYPES"]
+
+#: Predicates whose objects are geometry literals.
+GEOMETRY_PREDICATES = (GEO + "asWKT", GEO + "asGML", GEO + "asGeoJSON", GEO + "asKML")
+#: Datatypes of geometry literals.
+GEOMETRY_DATATYPES = (GEO + "wktLiteral", GEO + "gmlLiteral", GEO + "geoJSONLiteral", GEO + "kmlLiteral")
+
+_PAD_RELATIVE = 0.01
+_PAD_ABSOLUTE = 1e-7
+
+
+def _hash(lexicals: Sequence[str], datatypes: Sequence[str]) -> np.ndarray:
+    """64-bit keys of literals (blake2b of datatype and lexical form)."""
+    out = np.empty(len(lexicals), dtype=np.uint64)
+    for i, (lex, dt) in enumerate(zip(lexicals, datatypes)):  # hashing has no vectorised form; ~1 µs each
+        out[i] = int.from_bytes(hashlib.blake2b(f"{dt}\x00{lex}".encode(), digest_size=8).digest(), "little")
+    return out
+
+
+def _envelopes_crs84(lexicals: Sequence[str], datatypes: Sequence[str]) -> np.ndarray:
+    """Padded CRS84 envelopes ``(n, 4)``; NaN rows for literals that do not parse (they never match)."""
+    from eolink.sparql.geosparql.literals import parse_wkt_array, to_crs84
+
+    n = len(lexicals)
+    geometries = np.full(n, None, dtype=object)
+    crss = np.full(n, CRS84, dtype=object)
+    kinds = np.asarray(datatypes, dtype=object)
+    texts = np.asarray(lexicals, dtype=object)
+    wkt = kinds == GEO + "wktLiteral"
+    if wkt.any():
+        try:
+            geometries[wkt], crss[wkt] = parse_wkt_array(texts[wkt].tolist())
+        except EolinkError:
+            # one bad literal: fall back to parsing them one by one so the good ones are indexed
+            for i in np.flatnonzero(wkt):
+                geometries[i], crss[i] = _parse_one(texts[i], kinds[i])
+    for i in np.flatnonzero(~wkt):  # GML/GeoJSON/KML are rare and have no vectorised parser
+        geometries[i], crss[i] = _parse_one(texts[i], kinds[i])
+    envelopes = np.full((n, 4), np.nan)
+    for crs in set(crss.tolist()):
+        mask = (crss == crs) & ~shapely.is_missing(geometries)
+        if not mask.any():
+            continue
+        try:
+            projected = to_crs84(geometries[mask], crs)
+        except EolinkError:
+            continue
+        envelopes[mask] = shapely.bounds(projected)
+    width = envelopes[:, 2] - envelopes[:, 0]
+    height = envelopes[:, 3] - envelopes[:, 1]
+    pad_x = width * _PAD_RELATIVE + _PAD_ABSOLUTE
+    pad_y = height * _PAD_RELATIVE + _PAD_ABSOLUTE
+    envelopes[:, 0] -= pad_x
+    envelopes[:, 2] += pad_x
+    envelopes[:, 1] -= pad_y
+    envelopes[:, 3] += pad_y
+    return envelopes
+
+
+def _parse_one(lexical: str, datatype: str) -> tuple[object, str]:
+    try:
+        from eolink.sparql.geosparql import parse_geometry_literal
+
+        return parse_geometry_literal(lexical, datatype)
+    except (EolinkError, ValueError, TypeError, ImportError):
+        return None, CRS84
+
+
+class _Segment:
+    """One immutable batch of indexed literals with its own STRtree."""
+
+    def __init__(self, table: pa.Table, path: Path | None) -> None:
+        self.table = table
+        self.path = path
+        self.keys = table.column("key").to_numpy()
+        env = np.column_stack([table.column(c).to_numpy() for c in ("minx", "miny", "maxx", "maxy")])
+        self.envelopes = env
+        valid = ~np.isnan(env).any(axis=1)
+        self.valid_rows = np.flatnonzero(valid)
+        boxes = shapely.box(env[valid, 0], env[valid, 1], env[valid, 2], env[valid, 3])
+        self.tree = shapely.STRtree(boxes) if len(boxes) else None
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def query(self, box: shapely.Geometry) -> np.ndarray:
+        if self.tree is None:
+            return np.empty(0, dtype=np.int64)
+        return self.valid_rows[self.tree.query(box)]
+
+
+class SpatialIndex:
+    """Geometry literals of a store with padded CRS84 envelopes (see the module docstring).
+
+    Parameters
+    ----------
+    directory
+        Where segments are persisted; ``None`` keeps the index in memory only.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._segments: list[_Segment] = []
+        self._offsets: list[int] = []
+        self._all_keys = np.empty(0, dtype=np.uint64)
+        self._lock = threading.RLock()
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+            for path in sorted(directory.glob("segment-*.arrow")):
+                self._append_segment(_Segment(feather.read_table(path, memory_map=True), path))
+            for stale in directory.glob("*.tmp"):
+                stale.unlink(missing_ok=True)
+
+    # -- state -----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return int(sum(len(s) for s in self._segments))
+
+    @property
+    def dirty(self) -> bool:
+        """Whether a SPARQL update may have added literals the index has not seen."""
+        return self.directory is not None and (self.directory / "dirty").exists()
+
+    def mark_dirty(self) -> None:
+        """Record (durably) that the store is about to change outside :meth:`add`."""
+        if self.directory is not None:
+            (self.directory / "dirty").write_text("sync needed\n")
+
+    def mark_clean(self) -> None:
+        """The index covers the store again."""
+        if self.directory is not None:
+            (self.directory / "dirty").unlink(missing_ok=True)
+
+    def _append_segment(self, segment: _Segment) -> None:
+        self._offsets.append(len(self))
+        self._segments.append(segment)
+        self._all_keys = np.concatenate([self._all_keys, segment.keys])
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, literals: Iterable[tuple[str, str]]) -> int:
+        """Index literals not indexed yet (persisted before returning); return how many were new."""
+        pairs = list(dict.fromkeys(literals))
+        if not pairs:
+            return 0
+        lexicals = [p[0] for p in pairs]
+        datatypes = [p[1] for p in pairs]
+        keys = _hash(lexicals, datatypes)
+        with self._lock:
+            new = ~np.isin(keys, self._all_keys)
+            if not new.any():
+                return 0
+            index = np.flatnonzero(new)
+            lex = [lexicals[i] for i in index]
+            dts = [datatypes[i] for i in index]
+            env = _envelopes_crs84(lex, dts)
+            table = pa.table(
+                {
+                    "key": pa.array(keys[index], type=pa.uint64()),
+                    "lexical": pa.array(lex, type=pa.large_string()),
+                    "datatype": pa.array(dts, type=pa.string()).dictionary_encode(),
+                    "minx": env[:, 0],
+                    "miny": env[:, 1],
+                    "maxx": env[:, 2],
+                    "maxy": env[:, 3],
+                }
+            )
+            path = None
+            if self.directory is not None:
+                path = self.directory / f"segment-{len(self._segments):06d}-{uuid.uuid4().hex[:8]}.arrow"
+                tmp = path.with_suffix(".tmp")
+                feather.write_feather(table, tmp, compression="uncompressed")
+                with open(tmp, "rb") as handle:
+                    os.fsync(handle.fileno())
+                os.replace(tmp, path)
+            self._append_segment(_Segment(table, path))
+            return len(index)
+
+    def sync(self, store: object) -> int:
+        """Add every geometry literal of ``store`` the index lacks; return how many were added."""
+        values = " ".join(f"<{p}>" for p in GEOMETRY_PREDICATES)
+        solutions = store.query(  # type: ignore[attr-defined]
+            f"SELECT DISTINCT ?o WHERE {{ VALUES ?p {{ {values} }} ?s ?p ?o FILTER(isLiteral(?o)) }}",
+            use_default_graph_as_union=True,
+        )
+        literals = [(s["o"].value, s["o"].datatype.value) for s in solutions]
+        added = self.add(literals)
+        self.mark_clean()
+        return added
+
+    def compact(self, store: object) -> int:
+        """Rewrite the index as one segment holding exactly the store's geometry literals; return rows removed."""
+        with self._lock:
+            before = len(self)
+            old = list(self._segments)
+            self._segments, self._offsets, self._all_keys = [], [], np.empty(0, dtype=np.uint64)
+            self.sync(store)
+            for segment in old:
+                if segment.path is not None:
+                    segment.path.unlink(missing_ok=True)
+            return before - len(self)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def candidates(self, envelope: tuple[float, float, float, float]) -> np.ndarray:
+        """Global row numbers of literals whose padded envelope intersects ``envelope`` (CRS84)."""
+        box = shapely.box(*envelope)
+        parts = [segment.query(box) + offset for segment, offset in zip(self._segments, self._offsets)]
+        return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+
+    def candidate_pairs(self, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs of global rows (from ``left`` × ``right``) whose padded envelopes intersect."""
+        env_l = self.envelopes(left)
+        env_r = self.envelopes(right)
+        ok_l = ~np.isnan(env_l).any(axis=1)
+        ok_r = ~np.isnan(env_r).any(axis=1)
+        left, env_l = left[ok_l], env_l[ok_l]
+        right, env_r = right[ok_r], env_r[ok_r]
+        if len(left) == 0 or len(right) == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        tree = shapely.STRtree(shapely.box(env_r[:, 0], env_r[:, 1], env_r[:, 2], env_r[:, 3]))
+        i, j = tree.query(shapely.box(env_l[:, 0], env_l[:, 1], env_l[:, 2], env_l[:, 3]))
+        return left[i], right[j]
+
+    def _locate(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        offsets = np.asarray(self._offsets)
+        segment = np.searchsorted(offsets, rows, side="right") - 1
+        return segment, rows - offsets[segment]
+
+    def envelopes(self, rows: np.ndarray) -> np.ndarray:
+        """Padded CRS84 envelopes of global rows."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty((len(rows), 4))
+        segment, local = self._locate(rows)
+        for s in np.unique(segment):
+            mask = segment == s
+            out[mask] = self._segments[s].envelopes[local[mask]]
+        return out
+
+    def literal(self, row: int) -> tuple[str, str]:
+        """(lexical form, datatype IRI) of one global row."""
+        segment, local = self._locate(np.asarray([row]))
+        table = self._segments[int(segment[0])].table
+        return table.column("lexical")[int(local[0])].as_py(), table.column("datatype")[int(local[0])].as_py()
+
+    def literals(self, rows: np.ndarray) -> list[tuple[str, str]]:
+        """(lexical form, datatype IRI) of many global rows, in order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out: list[tuple[str, str] | None] = [None] * len(rows)
+        segment, local = self._locate(rows)
+        for s in np.unique(segment):
+            where = np.flatnonzero(segment == s)
+            table = self._segments[s].table.take(pa.array(local[where]))
+            lex = table.column("lexical").to_pylist()
+            dts = table.column("datatype").to_pylist()
+            for k, position in enumerate(where):
+                out[position] = (lex[k], dts[k])
+        return out  # type: ignore[return-value]
+
+    def rows_of(self, literals: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Global rows of the given literals (those not indexed are left out)."""
+        keys = _hash([l for l, _ in literals], [d for _, d in literals])
+        order = np.argsort(self._all_keys)
+        position = np.searchsorted(self._all_keys[order], keys)
+        position = np.clip(position, 0, max(len(order) - 1, 0))
+        found = self._all_keys[order][position] == keys if len(order) else np.zeros(len(keys), bool)
+        return order[position[found]]
