@@ -8,9 +8,23 @@ PORT ?= 8000
 VENDOR := eolink/app/static/vendor
 PYTEST_ARGS ?=
 
-.PHONY: all install web demo demo-build test serve clean
+# Debian packages the tests need (PostGIS for the SQL sources and the store benchmark, Chromium for browser tests).
+APT_PACKAGES ?= postgresql postgis chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all install web sysdeps demo demo-build test serve clean
 
 all: install web
+
+# Installs the Debian packages that are missing (needs root or sudo; skipped with a warning elsewhere).
+sysdeps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null; }; then \
+	    echo "==> installing Debian packages:$$missing"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "==> warning: cannot install$$missing (no apt-get/root); tests that need them are skipped"; fi; \
+	fi
 
 # The virtualenv, rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -45,7 +59,7 @@ demo: install web
 serve: install web
 	$(VENV)/bin/eolink serve --data-dir $(DEMO_DIR) --port $(PORT)
 
-test: install web
+test: install web sysdeps
 	@echo "==> running the test suite"
 	$(PY) -m pytest $(PYTEST_ARGS)
 

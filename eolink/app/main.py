@@ -1,5 +1,7 @@
 """Assemble the FastAPI application: routers, lifespan, error handling.
 
+Every module of :mod:`eolink.app.routers` that defines ``router`` is included.
+
 >>> from eolink.config import Settings
 >>> app = create_app(Settings(data_dir="/tmp/eolink-doctest"), store=None)
 >>> "/sparql" in app.openapi()["paths"]
@@ -17,8 +19,10 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from eolink import __version__
-from eolink.app.routers import map as map_router
-from eolink.app.routers import sparql as sparql_router
+import importlib
+import pkgutil
+
+from eolink.app import routers
 from eolink.config import Settings
 from eolink.errors import EolinkError
 from eolink.stores.embedded import EmbeddedStore
@@ -57,7 +61,9 @@ def create_app(settings: Settings, *, store: EmbeddedStore | None = None) -> Fas
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    app.include_router(sparql_router.router)
-    app.include_router(map_router.router)
+    for info in sorted(pkgutil.iter_modules(routers.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{routers.__name__}.{info.name}")
+        if hasattr(module, "router"):
+            app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     return app

@@ -1,18 +1,21 @@
 """The ``eolink`` command: one click group, one module per command.
 
-Heavy imports happen inside the commands so that ``eolink --help`` is instant.
+Every module of this package that defines ``command`` (a click command or group)
+is registered, so adding a command is adding a module. Heavy imports happen
+inside the commands so that ``eolink --help`` is instant.
 Errors eolink raises on purpose end the command with a one-line message and
 exit status 1; usage errors exit with 2.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 
 import click
 
 from eolink import __version__
-from eolink.cli import demo, ingest, link, load, query, samples, serve
 from eolink.errors import EolinkError
 
 __all__ = ["cli", "main"]
@@ -24,8 +27,17 @@ def cli() -> None:
     """eolink — semantic linked geodata for Copernicus Earth-observation products."""
 
 
-for module in (samples, ingest, load, query, link, serve, demo):
-    cli.add_command(module.command)
+def _register_commands() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name == "options":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        command = getattr(module, "command", None)
+        if isinstance(command, click.Command):
+            cli.add_command(command)
+
+
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
