@@ -16,9 +16,11 @@ Recognised forms (function IRIs written with any prefix or in full):
   (``sfDisjoint``, ``ehDisjoint``, ``rcc8dc``), the constant on either side;
 * distance: ``FILTER(geof:distance(?w, "…"^^geo:wktLiteral, uom:metre) < 100)``
   (also ``<=``, ``metricDistance``, units metre, degree, radian);
-* join: ``FILTER(geof:sfIntersects(?w1, ?w2))`` — the literals each variable can
-  take are read from the store first (the group's patterns that bind it), the
-  index pairs them by envelope, and the pairs become ``VALUES (?w1 ?w2)``.
+* join: ``FILTER(geof:sfIntersects(?w1, ?w2))`` — the literals one variable can
+  take are read from the store first (the group's patterns, without filters, that
+  bind it; the first side with at most :data:`MAX_SIDE_BINDINGS`), the index pairs
+  each with every indexed literal whose envelope meets it, and the pairs become
+  ``VALUES (?w1 ?w2)``.
 
 >>> from eolink.stores.embedded.spatial import SpatialIndex
 >>> index = SpatialIndex(None)
@@ -47,7 +49,7 @@ from eolink.errors import EolinkError
 from eolink.ontology import GEO, GEOF, UOM
 from eolink.stores.embedded.spatial import GEOMETRY_DATATYPES, GEOMETRY_PREDICATES, SpatialIndex
 
-__all__ = ["Plan", "plan_query", "mask_query", "SELECTION_RELATIONS", "MAX_JOIN_PAIRS"]
+__all__ = ["Plan", "plan_query", "mask_query", "SELECTION_RELATIONS", "MAX_JOIN_PAIRS", "MAX_SIDE_BINDINGS"]
 
 #: Relations that imply the geometries' envelopes intersect (so the index can prune).
 SELECTION_RELATIONS = frozenset(
@@ -58,6 +60,8 @@ SELECTION_RELATIONS = frozenset(
 _DISTANCE_FUNCTIONS = frozenset(["distance", "metricDistance"])
 #: Above this many candidate pairs a join is left to the engine unrewritten (the VALUES text would be too large).
 MAX_JOIN_PAIRS = 2_000_000
+#: A join side with more distinct geometries than this is not materialised.
+MAX_SIDE_BINDINGS = 200_000
 
 _PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
 _BASE_DECL = re.compile(r"BASE\s+<([^>]*)>", re.IGNORECASE)
@@ -207,18 +211,25 @@ def _constant_envelope(literal: tuple[str, str]) -> tuple[float, float, float, f
 
 
 def _expand(envelope: tuple[float, float, float, float], distance: float, unit: str | None) -> tuple[float, float, float, float] | None:
-    """Grow a CRS84 envelope by a distance, conservatively (degrees of longitude shrink towards the poles)."""
+    """Grow a CRS84 envelope by a distance, conservatively.
+
+    Angular units are arcs on the sphere (one degree ≈ 111 195 m, see
+    :mod:`eolink.sparql.geosparql.units`), so every unit becomes metres first; a
+    degree of longitude is shorter than a degree of latitude away from the equator.
+    """
     minx, miny, maxx, maxy = envelope
-    if unit in (None, UOM + "degree"):
-        dlat = dlon = distance
-    elif unit == UOM + "radian":
-        dlat = dlon = math.degrees(distance)
-    elif unit == UOM + "metre":
-        dlat = distance / 110_000.0  # metres per degree of latitude is ≥ 110 574
-        lat = min(89.9, max(abs(miny), abs(maxy)) + dlat)
-        dlon = distance / (111_000.0 * math.cos(math.radians(lat)))
-    else:
+    metres_per_unit = {UOM + "metre": 1.0, UOM + "degree": 111_195.08, UOM + "radian": 111_195.08 * 180 / math.pi}
+    if unit is None:
+        unit = UOM + "metre"
+    if unit not in metres_per_unit:
         return None
+    metres = distance * metres_per_unit[unit]
+    dlat = metres / 110_000.0  # metres per degree of latitude is ≥ 110 574
+    lat = min(89.9, max(abs(miny), abs(maxy)) + dlat)
+    dlon = metres / (111_000.0 * math.cos(math.radians(lat)))
+    if unit != UOM + "metre":
+        # a planar distance in the units of a geographic CRS is covered too
+        dlat, dlon = max(dlat, distance), max(dlon, distance)
     if dlat > 90 or dlon > 180:
         return (-180.0, -90.0, 180.0, 90.0)
     return (minx - dlon * 1.01, miny - dlat * 1.01, maxx + dlon * 1.01, maxy + dlat * 1.01)
@@ -349,22 +360,31 @@ def _plan_join(
     base = _BASE_DECL.search(query)
     if base:
         prologue = base.group(0) + "\n" + prologue
-    try:
-        sides = []
-        for variable in (a_var, b_var):
-            literals = binding_source(f"{prologue}\nSELECT DISTINCT {variable} WHERE {{ {body} }}")
-            sides.append(index.rows_of(literals))
-    except EolinkError:
+    # Only the side with fewer bindings is materialised; the other side may be any indexed
+    # literal near it (the group's own patterns then keep the right ones).
+    small_side = None
+    for position, variable in enumerate((a_var, b_var)):
+        try:
+            literals = binding_source(f"{prologue}\nSELECT DISTINCT {variable} WHERE {{ {body} }} LIMIT {MAX_SIDE_BINDINGS + 1}")
+        except EolinkError:
+            return None
+        if len(literals) <= MAX_SIDE_BINDINGS:
+            small_side = (position, index.rows_of(literals))
+            break
+    if small_side is None:
+        notes.append(f"{a_var} × {b_var}: both sides have over {MAX_SIDE_BINDINGS} geometries; join left to the engine")
         return None
-    left, right = index.candidate_pairs(sides[0], sides[1])
-    if len(left) > MAX_JOIN_PAIRS:
-        notes.append(f"{a_var} × {b_var}: {len(left)} candidate pairs; join left to the engine")
+    position, rows = small_side
+    mine, others = index.neighbours(rows)
+    if len(mine) > MAX_JOIN_PAIRS:
+        notes.append(f"{a_var} × {b_var}: {len(mine)} candidate pairs; join left to the engine")
         return None
+    left, right = (mine, others) if position == 0 else (others, mine)
     left_terms = [_term(x) for x in index.literals(left)]
     right_terms = [_term(x) for x in index.literals(right)]
-    rows = " ".join(f"({l} {r})" for l, r in zip(left_terms, right_terms))
+    rows_text = " ".join(f"({l} {r})" for l, r in zip(left_terms, right_terms))
     notes.append(f"{a_var} × {b_var}: {len(left)} candidate pairs from the index")
-    return _Rewrite(start + 1, f" VALUES ({a_var} {b_var}) {{ {rows} }} ")
+    return _Rewrite(start + 1, f" VALUES ({a_var} {b_var}) {{ {rows_text} }} ")
 
 
 def _strip_filters(text: str, masked: str) -> str:

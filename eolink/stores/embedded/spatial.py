@@ -254,6 +254,24 @@ class SpatialIndex:
         parts = [segment.query(box) + offset for segment, offset in zip(self._segments, self._offsets)]
         return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
 
+    def neighbours(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs ``(row, other)`` for every indexed literal ``other`` whose envelope intersects ``row``'s."""
+        rows = np.asarray(rows, dtype=np.int64)
+        env = self.envelopes(rows)
+        ok = ~np.isnan(env).any(axis=1)
+        rows, env = rows[ok], env[ok]
+        boxes = shapely.box(env[:, 0], env[:, 1], env[:, 2], env[:, 3])
+        firsts, others = [], []
+        for segment, offset in zip(self._segments, self._offsets):
+            if segment.tree is None or len(boxes) == 0:
+                continue
+            i, j = segment.tree.query(boxes)
+            firsts.append(rows[i])
+            others.append(segment.valid_rows[j] + offset)
+        if not firsts:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        return np.concatenate(firsts), np.concatenate(others)
+
     def candidate_pairs(self, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs of global rows (from ``left`` × ``right``) whose padded envelopes intersect."""
         env_l = self.envelopes(left)
