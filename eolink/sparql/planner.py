@@ -2,12 +2,16 @@
 
 The planner rewrites query *text*. For each ``FILTER`` it recognises, it adds a
 ``VALUES`` block to the filter's group that restricts the filtered variable(s) to
-the geometry literals the spatial index says can satisfy it; the ``FILTER``
-itself stays, so the exact GeoSPARQL function still decides every row. Answers
-are therefore the answers without the planner, by construction, provided the
-restricted variable is bound by a mandatory ``geo:asWKT``/``asGML``/… triple
-pattern of the same group (or of a ``GRAPH`` block directly inside it) — the
-planner checks exactly that and otherwise leaves the filter alone.
+the geometry literals that satisfy it. The index proposes candidates by envelope;
+for topological relations the planner then decides each candidate exactly with
+the functions' own semantics, vectorised (:func:`exact_relation`: the same
+parsing, the second geometry reprojected into the first one's CRS, the same GEOS
+predicates and DE-9IM patterns), and removes the now-decided ``FILTER``; distance
+filters keep their ``FILTER``, evaluated on the candidates only. Answers equal
+those without the planner provided the restricted variable is bound by a
+mandatory ``geo:asWKT``/``asGML``/… triple pattern of the same group (or of a
+``GRAPH`` block directly inside it) — the planner checks exactly that and
+otherwise leaves the filter alone — which the planner-on/off property tests check.
 
 Recognised forms (function IRIs written with any prefix or in full):
 
@@ -44,6 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import shapely
 
 from eolink.errors import EolinkError
 from eolink.ontology import GEO, GEOF, UOM
@@ -203,11 +208,126 @@ def _constant(text: str, names: _Names) -> tuple[str, str] | None:
     return lexical, datatype
 
 
-def _constant_envelope(literal: tuple[str, str]) -> tuple[float, float, float, float] | None:
+def _constant_value(literal: tuple[str, str]) -> tuple[object, str] | None:
+    """The constant parsed exactly as the geof: functions parse it; None when it does not parse."""
+    from eolink.sparql.geosparql.terms import parse_geometry
+
+    try:
+        value = parse_geometry(*literal)
+    except EolinkError:
+        return None
+    return value.geometry, value.crs
+
+
+def _envelope(geometry: object, crs: str) -> tuple[float, float, float, float] | None:
     from eolink.stores.embedded.spatial import _envelopes_crs84
 
-    env = _envelopes_crs84([literal[0]], [literal[1]])[0]
+    env = _envelopes_crs84(np.array([geometry], dtype=object), np.array([crs], dtype=object))[0]
     return None if np.isnan(env).any() else tuple(float(v) for v in env)  # type: ignore[return-value]
+
+
+def exact_relation(
+    relation: str, a: np.ndarray, a_crs: np.ndarray, b: np.ndarray, b_crs: np.ndarray
+) -> np.ndarray:
+    """Vectorised ``geof:<relation>(a[i], b[i])`` with the functions' semantics (``b`` reprojected into ``a``'s CRS).
+
+    Pairs where a geometry is missing or cannot be reprojected are False (the function gives an error there).
+    """
+    from eolink.sparql.geosparql.literals import transform_geometry
+    from eolink.sparql.geosparql.relations import EGENHOFER_PATTERNS, RCC8_PATTERNS
+
+    n = len(a)
+    ok = ~(shapely.is_missing(a) | shapely.is_missing(b))
+    aligned = np.array(b, dtype=object, copy=True)
+    for ca, cb in set(zip(a_crs[ok].tolist(), b_crs[ok].tolist())):
+        if ca == cb:
+            continue
+        mask = ok & (a_crs == ca) & (b_crs == cb)
+        try:
+            moved = transform_geometry(aligned[mask], cb, ca)
+        except EolinkError:
+            ok &= ~mask
+            continue
+        aligned[mask] = moved
+        finite = np.array([np.isfinite(shapely.get_coordinates(g)).all() for g in moved], dtype=bool)
+        bad = np.flatnonzero(mask)[~finite]
+        ok[bad] = False
+    result = np.zeros(n, dtype=bool)
+    if not ok.any():
+        return result
+    left, right = a[ok], aligned[ok]
+    simple = {
+        "sfEquals": shapely.equals, "sfIntersects": shapely.intersects, "sfTouches": shapely.touches,
+        "sfCrosses": shapely.crosses, "sfWithin": shapely.within, "sfContains": shapely.contains,
+        "sfOverlaps": shapely.overlaps,
+    }
+    if relation in simple:
+        result[ok] = simple[relation](left, right)
+    else:
+        patterns = {**EGENHOFER_PATTERNS, **RCC8_PATTERNS}[relation]
+        hit = np.zeros(len(left), dtype=bool)
+        for pattern in patterns:
+            hit |= shapely.relate_pattern(left, right, pattern)
+        result[ok] = hit
+    return result
+
+
+def _transpose(pattern: str) -> str:
+    """The DE-9IM pattern of the converse relation (rows and columns swapped).
+
+    >>> _transpose("T*F**FFF*")
+    'T*F**FFF*'
+    >>> _transpose("TFF*TFT**")
+    'T*TFT*FF*'
+    """
+    return "".join(pattern[3 * j + i] for i in range(3) for j in range(3))
+
+
+_CONVERSE = {
+    "sfEquals": "sfEquals", "sfIntersects": "sfIntersects", "sfTouches": "sfTouches", "sfCrosses": "sfCrosses",
+    "sfOverlaps": "sfOverlaps", "sfWithin": "sfContains", "sfContains": "sfWithin",
+}
+
+
+def exact_relation_with_constant(
+    relation: str, constant: object, constant_crs: str, geoms: np.ndarray, crss: np.ndarray, *, constant_first: bool
+) -> np.ndarray:
+    """``geof:<relation>(C, g)`` (``constant_first``) or ``geof:<relation>(g, C)`` for every ``g``, exactly.
+
+    The constant is prepared once and always put first (GEOS uses a prepared first
+    argument), so ``relation(g, C)`` is evaluated as its converse ``relation'(C, g)``.
+    """
+    from eolink.sparql.geosparql.literals import transform_geometry
+    from eolink.sparql.geosparql.relations import EGENHOFER_PATTERNS, RCC8_PATTERNS
+
+    result = np.zeros(len(geoms), dtype=bool)
+    present = ~shapely.is_missing(geoms)
+    if constant_first:
+        # the literal side is reprojected into the constant's CRS, as the function does
+        return exact_relation(relation, np.full(len(geoms), constant, dtype=object),
+                              np.full(len(geoms), constant_crs, dtype=object), geoms, crss)
+    for crs in set(crss[present].tolist()):
+        mask = present & (crss == crs)
+        try:
+            c = constant if crs == constant_crs else transform_geometry(constant, constant_crs, crs)
+        except EolinkError:
+            continue
+        if c is None or not np.isfinite(shapely.get_coordinates(c)).all():
+            continue
+        c = shapely.from_wkb(shapely.to_wkb(c))  # a private copy to prepare
+        shapely.prepare(c)
+        group = geoms[mask]
+        if relation in _CONVERSE:
+            converse = getattr(shapely, {"sfEquals": "equals", "sfIntersects": "intersects", "sfTouches": "touches",
+                                         "sfCrosses": "crosses", "sfOverlaps": "overlaps", "sfWithin": "within",
+                                         "sfContains": "contains"}[_CONVERSE[relation]])
+            result[mask] = converse(c, group)
+        else:
+            hit = np.zeros(len(group), dtype=bool)
+            for pattern in {**EGENHOFER_PATTERNS, **RCC8_PATTERNS}[relation]:
+                hit |= shapely.relate_pattern(c, group, _transpose(pattern))
+            result[mask] = hit
+    return result
 
 
 def _expand(envelope: tuple[float, float, float, float], distance: float, unit: str | None) -> tuple[float, float, float, float] | None:
@@ -245,6 +365,8 @@ def _term(literal: tuple[str, str]) -> str:
 class _Rewrite:
     insert_at: int
     text: str
+    #: span of a FILTER the VALUES block decides exactly (removed from the query), if any
+    decided: tuple[int, int] | None = None
 
 
 def plan_query(
@@ -281,7 +403,7 @@ def plan_query(
         a_var = a_text if a_text[0] in "?$" else None
         b_var = b_text if b_text[0] in "?$" else None
         if a_var and b_var and not is_distance:
-            rewrite = _plan_join(masked, depth, span, a_var, b_var, names, index, binding_source, query, notes)
+            rewrite = _plan_join(masked, depth, span, a_var, b_var, names, index, binding_source, query, notes, local)
         else:
             variable, constant_text = (a_var, b_text) if a_var else (b_var, a_text)
             if variable is None:
@@ -290,14 +412,23 @@ def plan_query(
                 masked, depth, span, variable, constant_text, names, index, notes,
                 distance=float(match.group("d")) if is_distance else None,
                 unit=names.iri(match.group("u")) if match.group("u") else None,
+                relation=None if is_distance else local,
+                constant_first=a_var is None,
             )
         if rewrite is not None:
+            if rewrite.decided is not None:
+                rewrite.decided = (match.start(), match.end())
             rewrites.append(rewrite)
     if not rewrites:
         return Plan(query, 0, notes)
+    edits: list[tuple[int, int, str]] = []
+    for rewrite in rewrites:
+        edits.append((rewrite.insert_at, rewrite.insert_at, rewrite.text))
+        if rewrite.decided is not None:
+            edits.append((rewrite.decided[0], rewrite.decided[1], " "))
     out = query
-    for rewrite in sorted(rewrites, key=lambda r: r.insert_at, reverse=True):
-        out = out[: rewrite.insert_at] + rewrite.text + out[rewrite.insert_at:]
+    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        out = out[:start] + text + out[end:]
     return Plan(out, len(rewrites), notes)
 
 
@@ -313,6 +444,8 @@ def _plan_selection(
     *,
     distance: float | None,
     unit: str | None,
+    relation: str | None = None,
+    constant_first: bool = False,
 ) -> _Rewrite | None:
     if not _bound_by_geometry_pattern(masked, depth, span, variable, names):
         notes.append(f"{variable}: not bound by a geometry pattern of its group; filter evaluated without the index")
@@ -320,8 +453,9 @@ def _plan_selection(
     literal = _constant(constant_text, names)
     if literal is None:
         return None
-    envelope = _constant_envelope(literal)
-    if envelope is None:
+    value = _constant_value(literal)
+    envelope = None if value is None else _envelope(*value)
+    if value is None or envelope is None:
         # a malformed or unparseable constant: the function is an error for every row, so nothing matches
         return _Rewrite(span[0] + 1, f" VALUES {variable} {{ }} ")
     if distance is not None:
@@ -329,9 +463,17 @@ def _plan_selection(
         if envelope is None:
             return None
     rows = index.candidates(envelope)
+    if relation is not None and len(rows):
+        geoms, crss = index.geometries(rows)
+        keep = exact_relation_with_constant(relation, value[0], value[1], geoms, crss, constant_first=constant_first)
+        notes.append(f"{variable}: {len(rows)} candidate geometries from the index, {int(keep.sum())} exact matches")
+        rows = rows[keep]
+    else:
+        notes.append(f"{variable}: {len(rows)} candidate geometries from the index")
     terms = " ".join(_term(lit) for lit in index.literals(rows))
-    notes.append(f"{variable}: {len(rows)} candidate geometries from the index")
-    return _Rewrite(span[0] + 1, f" VALUES {variable} {{ {terms} }} ")
+    # an exact relation decides the filter: the VALUES rows are exactly the literals it accepts
+    decided = (0, 0) if relation is not None else None
+    return _Rewrite(span[0] + 1, f" VALUES {variable} {{ {terms} }} ", decided)
 
 
 def _plan_join(
@@ -345,6 +487,7 @@ def _plan_join(
     binding_source: Callable[[str], list[tuple[str, str]]] | None,
     query: str,
     notes: list[str],
+    relation: str,
 ) -> _Rewrite | None:
     if binding_source is None or a_var == b_var:
         return None
@@ -360,31 +503,39 @@ def _plan_join(
     base = _BASE_DECL.search(query)
     if base:
         prologue = base.group(0) + "\n" + prologue
-    # Only the side with fewer bindings is materialised; the other side may be any indexed
-    # literal near it (the group's own patterns then keep the right ones).
-    small_side = None
+    # Only the side with fewer distinct geometries is materialised (each side's query is cut
+    # at the smaller count seen so far); its partners are any indexed literal near it, and the
+    # group's own patterns then keep the right ones.
+    best: tuple[int, np.ndarray] | None = None
     for position, variable in enumerate((a_var, b_var)):
+        cap = MAX_SIDE_BINDINGS if best is None else min(MAX_SIDE_BINDINGS, len(best[1]))
         try:
-            literals = binding_source(f"{prologue}\nSELECT DISTINCT {variable} WHERE {{ {body} }} LIMIT {MAX_SIDE_BINDINGS + 1}")
+            literals = binding_source(f"{prologue}\nSELECT DISTINCT {variable} WHERE {{ {body} }} LIMIT {cap + 1}")
         except EolinkError:
             return None
-        if len(literals) <= MAX_SIDE_BINDINGS:
-            small_side = (position, index.rows_of(literals))
-            break
-    if small_side is None:
+        if len(literals) <= cap:
+            best = (position, index.rows_of(literals))
+    if best is None:
         notes.append(f"{a_var} × {b_var}: both sides have over {MAX_SIDE_BINDINGS} geometries; join left to the engine")
         return None
-    position, rows = small_side
+    position, rows = best
     mine, others = index.neighbours(rows)
-    if len(mine) > MAX_JOIN_PAIRS:
-        notes.append(f"{a_var} × {b_var}: {len(mine)} candidate pairs; join left to the engine")
-        return None
     left, right = (mine, others) if position == 0 else (others, mine)
+    if len(left):
+        lg, lc = index.geometries(left)
+        rg, rc = index.geometries(right)
+        keep = exact_relation(relation, lg, lc, rg, rc)
+        notes.append(f"{a_var} × {b_var}: {len(left)} candidate pairs from the index, {int(keep.sum())} exact matches")
+        left, right = left[keep], right[keep]
+    else:
+        notes.append(f"{a_var} × {b_var}: no candidate pairs")
+    if len(left) > MAX_JOIN_PAIRS:
+        notes.append(f"{a_var} × {b_var}: {len(left)} pairs; join left to the engine")
+        return None
     left_terms = [_term(x) for x in index.literals(left)]
     right_terms = [_term(x) for x in index.literals(right)]
     rows_text = " ".join(f"({l} {r})" for l, r in zip(left_terms, right_terms))
-    notes.append(f"{a_var} × {b_var}: {len(left)} candidate pairs from the index")
-    return _Rewrite(start + 1, f" VALUES ({a_var} {b_var}) {{ {rows_text} }} ")
+    return _Rewrite(start + 1, f" VALUES ({a_var} {b_var}) {{ {rows_text} }} ", (0, 0))
 
 
 def _strip_filters(text: str, masked: str) -> str:

@@ -63,9 +63,10 @@ def _hash(lexicals: Sequence[str], datatypes: Sequence[str]) -> np.ndarray:
     return out
 
 
-def _envelopes_crs84(lexicals: Sequence[str], datatypes: Sequence[str]) -> np.ndarray:
-    """Padded CRS84 envelopes ``(n, 4)``; NaN rows for literals that do not parse (they never match)."""
-    from eolink.sparql.geosparql.literals import parse_wkt_array, to_crs84
+def _parse(lexicals: Sequence[str], datatypes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Geometries (None where a literal does not parse) and normalised CRS IRIs, as the geof: functions parse them."""
+    from eolink.sparql.geosparql.crs import normalise_crs_iri
+    from eolink.sparql.geosparql.literals import crs_from_iri, parse_wkt_array
 
     n = len(lexicals)
     geometries = np.full(n, None, dtype=object)
@@ -82,6 +83,23 @@ def _envelopes_crs84(lexicals: Sequence[str], datatypes: Sequence[str]) -> np.nd
                 geometries[i], crss[i] = _parse_one(texts[i], kinds[i])
     for i in np.flatnonzero(~wkt):  # GML/GeoJSON/KML are rare and have no vectorised parser
         geometries[i], crss[i] = _parse_one(texts[i], kinds[i])
+    for crs in set(crss.tolist()):
+        mask = crss == crs
+        try:
+            normal = normalise_crs_iri(crs)
+            crs_from_iri(normal)
+        except EolinkError:
+            geometries[mask] = None
+            continue
+        crss[mask] = normal
+    return geometries, crss
+
+
+def _envelopes_crs84(geometries: np.ndarray, crss: np.ndarray) -> np.ndarray:
+    """Padded CRS84 envelopes ``(n, 4)``; NaN rows for literals that do not parse (they never match)."""
+    from eolink.sparql.geosparql.literals import to_crs84
+
+    n = len(geometries)
     envelopes = np.full((n, 4), np.nan)
     for crs in set(crss.tolist()):
         mask = (crss == crs) & ~shapely.is_missing(geometries)
@@ -104,20 +122,22 @@ def _envelopes_crs84(lexicals: Sequence[str], datatypes: Sequence[str]) -> np.nd
 
 
 def _parse_one(lexical: str, datatype: str) -> tuple[object, str]:
-    try:
-        from eolink.sparql.geosparql import parse_geometry_literal
+    from eolink.sparql.geosparql.terms import parse_geometry
 
-        return parse_geometry_literal(lexical, datatype)
-    except (EolinkError, ValueError, TypeError, ImportError):
+    try:
+        value = parse_geometry(lexical, datatype)
+    except (EolinkError, ValueError, TypeError):
         return None, CRS84
+    return value.geometry, value.crs
 
 
 class _Segment:
     """One immutable batch of indexed literals with its own STRtree."""
 
-    def __init__(self, table: pa.Table, path: Path | None) -> None:
+    def __init__(self, table: pa.Table, path: Path | None, parsed: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.table = table
         self.path = path
+        self._parsed = parsed
         self.keys = table.column("key").to_numpy()
         env = np.column_stack([table.column(c).to_numpy() for c in ("minx", "miny", "maxx", "maxy")])
         self.envelopes = env
@@ -128,6 +148,12 @@ class _Segment:
 
     def __len__(self) -> int:
         return self.table.num_rows
+
+    def parsed(self) -> tuple[np.ndarray, np.ndarray]:
+        """Geometries and CRS IRIs of every row (parsed on first use after opening)."""
+        if self._parsed is None:
+            self._parsed = _parse(self.table.column("lexical").to_pylist(), self.table.column("datatype").to_pylist())
+        return self._parsed
 
     def query(self, box: shapely.Geometry) -> np.ndarray:
         if self.tree is None:
@@ -199,7 +225,8 @@ class SpatialIndex:
             index = np.flatnonzero(new)
             lex = [lexicals[i] for i in index]
             dts = [datatypes[i] for i in index]
-            env = _envelopes_crs84(lex, dts)
+            geometries, crss = _parse(lex, dts)
+            env = _envelopes_crs84(geometries, crss)
             table = pa.table(
                 {
                     "key": pa.array(keys[index], type=pa.uint64()),
@@ -219,7 +246,7 @@ class SpatialIndex:
                 with open(tmp, "rb") as handle:
                     os.fsync(handle.fileno())
                 os.replace(tmp, path)
-            self._append_segment(_Segment(table, path))
+            self._append_segment(_Segment(table, path, (geometries, crss)))
             return len(index)
 
     def sync(self, store: object) -> int:
@@ -291,6 +318,19 @@ class SpatialIndex:
         segment = np.searchsorted(offsets, rows, side="right") - 1
         return segment, rows - offsets[segment]
 
+    def geometries(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Parsed geometries (None for unparseable literals) and CRS IRIs of global rows."""
+        rows = np.asarray(rows, dtype=np.int64)
+        geoms = np.empty(len(rows), dtype=object)
+        crss = np.empty(len(rows), dtype=object)
+        segment, local = self._locate(rows)
+        for s in np.unique(segment):
+            mask = segment == s
+            g, c = self._segments[s].parsed()
+            geoms[mask] = g[local[mask]]
+            crss[mask] = c[local[mask]]
+        return geoms, crss
+
     def envelopes(self, rows: np.ndarray) -> np.ndarray:
         """Padded CRS84 envelopes of global rows."""
         rows = np.asarray(rows, dtype=np.int64)
@@ -314,10 +354,11 @@ class SpatialIndex:
         segment, local = self._locate(rows)
         for s in np.unique(segment):
             where = np.flatnonzero(segment == s)
-            table = self._segments[s].table.take(pa.array(local[where]))
-            lex = table.column("lexical").to_pylist()
-            dts = table.column("datatype").to_pylist()
-            for k, position in enumerate(where):
+            table = self._segments[s].table
+            indices = pa.array(local[where])
+            lex = table.column("lexical").take(indices).to_pylist()
+            dts = table.column("datatype").take(indices).to_pylist()
+            for k, position in enumerate(where.tolist()):
                 out[position] = (lex[k], dts[k])
         return out  # type: ignore[return-value]
 

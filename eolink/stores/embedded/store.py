@@ -1,15 +1,20 @@
-"""The embedded store: pyoxigraph on disk, one named graph per product, atomic loads.
+"""The embedded store: pyoxigraph on disk, one named graph per product, safe loads.
 
-A load goes into a fresh *staging* graph in one transaction, its geometry
-literals are added to the spatial index (persisted), then one SPARQL Update
-(itself one transaction) drops the target graph and moves the staging graph into
-its place. A crash at any moment leaves either the old graph or the new one, and
-an index that covers every geometry literal of the store; staging graphs left by
-a crash are removed when the store is opened. Queries see the union of all
-graphs as their default graph; the planner answers spatial filters from the
-index and the GeoSPARQL function library evaluates ``geof:`` functions.
+A load writes a *pending* marker (the graph IRI, fsync'ed), bulk-loads the triples
+into the graph with pyoxigraph's fast loader, adds the graph's geometry literals
+to the spatial index (persisted), flushes, and removes the marker. Data that
+would replace or extend an existing graph is parsed completely first, so bad data
+never touches the store; a new graph whose data fails to parse is removed again,
+which is the state before. A crash (kill -9) while the marker exists leaves a
+graph that is dropped when the store is next opened: a product is then either
+whole or absent, never partial, and the index always covers every geometry
+literal of the store. In one process, queries and loads exclude each other (a
+readers–writer lock), so a query never sees a half-loaded graph. Queries see the
+union of all graphs as their default graph; the planner answers spatial filters
+from the index and the GeoSPARQL function library evaluates ``geof:`` functions.
 
-On disk, ``path/rdf`` holds the pyoxigraph store and ``path/spatial`` the index.
+On disk, ``path/rdf`` holds the pyoxigraph store, ``path/spatial`` the index and
+``path/pending`` the marker of a load in progress.
 
 >>> store = EmbeddedStore(None)
 >>> store.load("http://ex/g", '<http://ex/a> <http://ex/p> "1" .')
@@ -23,8 +28,8 @@ True
 from __future__ import annotations
 
 import io
+import os
 import threading
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -34,11 +39,10 @@ from eolink.errors import InputError, QueryError, StoreError
 from eolink.sparql.guard import check_query
 from eolink.sparql.results import QueryResult
 from eolink.stores.base import RDF_FILE_FORMATS, GraphInfo
+from eolink.stores.embedded._rwlock import ReadWriteLock
 from eolink.stores.embedded.spatial import GEOMETRY_PREDICATES, SpatialIndex
 
-__all__ = ["EmbeddedStore", "STAGING_PREFIX"]
-
-STAGING_PREFIX = "urn:eolink:staging:"
+__all__ = ["EmbeddedStore"]
 
 _OX_FORMATS = {
     "nt": ox.RdfFormat.N_TRIPLES,
@@ -55,8 +59,6 @@ def _check_graph_iri(graph: str) -> ox.NamedNode:
         node = ox.NamedNode(graph)
     except ValueError as err:
         raise InputError(f"not a valid graph IRI: {graph!r}") from err
-    if graph.startswith(STAGING_PREFIX):
-        raise InputError(f"graph IRIs starting with {STAGING_PREFIX} are reserved")
     return node
 
 
@@ -90,6 +92,7 @@ class EmbeddedStore:
         self.path = path
         self.planner = planner
         self._write_lock = threading.Lock()
+        self._rw = ReadWriteLock()
         try:
             if path is None:
                 self._store = ox.Store()
@@ -104,20 +107,46 @@ class EmbeddedStore:
         self.read_only = read_only
         self.index = SpatialIndex(None if path is None else path / "spatial")
         if not read_only:
-            self._drop_staging()
+            self._recover_pending()
             if self.index.dirty:
                 self.index.sync(self._store)
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _drop_staging(self) -> None:
-        for graph in list(self._store.named_graphs()):
-            if isinstance(graph, ox.NamedNode) and graph.value.startswith(STAGING_PREFIX):
-                self._store.remove_graph(graph)
-
     def _writable(self) -> None:
         if self.read_only:
             raise StoreError("the store is open read-only")
+
+    @property
+    def _pending_marker(self) -> Path | None:
+        return None if self.path is None else self.path / "pending"
+
+    def _recover_pending(self) -> None:
+        """Drop the graph a crashed load left half-written (whole or absent, never partial)."""
+        marker = self._pending_marker
+        if marker is None or not marker.exists():
+            return
+        graph = marker.read_text(encoding="utf-8").strip()
+        if graph:
+            self._store.remove_graph(ox.NamedNode(graph))
+            self._store.flush()
+        marker.unlink()
+
+    def _mark_pending(self, graph: str) -> None:
+        marker = self._pending_marker
+        if marker is None:
+            return
+        tmp = marker.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(graph)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, marker)
+
+    def _clear_pending(self) -> None:
+        marker = self._pending_marker
+        if marker is not None:
+            marker.unlink(missing_ok=True)
 
     def load(
         self,
@@ -128,44 +157,57 @@ class EmbeddedStore:
         replace: bool = True,
         base_iri: str | None = None,
     ) -> int:
-        """Load RDF into ``graph`` atomically and return the graph's triple count.
+        """Load RDF into ``graph`` and return the graph's triple count.
 
         ``fmt`` is a key of :data:`~eolink.stores.base.RDF_FILE_FORMATS`. Quads in
         named graphs of quad formats go to ``graph`` too: one product, one graph.
-        With ``replace`` the previous content of ``graph`` is discarded in the
-        same transaction that makes the new content visible; without it the new
-        triples are added. On any error the store is unchanged.
+        With ``replace`` the previous content of ``graph`` is discarded, otherwise
+        the new triples are added. Malformed data raises :class:`InputError` and
+        leaves the store unchanged; see the module docstring for crashes.
         """
         self._writable()
         target = _check_graph_iri(graph)
         if fmt not in _OX_FORMATS:
             raise InputError(f"unknown RDF format {fmt!r}; use one of {', '.join(RDF_FILE_FORMATS)}")
-        staging = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}")
-        payload = data if isinstance(data, (bytes, str)) else io.BytesIO(b"".join(data))
-        with self._write_lock:
+        payload = data if isinstance(data, (bytes, str)) else b"".join(data)
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        quad_format = RDF_FILE_FORMATS[fmt][1]
+        with self._write_lock, self._rw.write():
+            existed = self._store.contains_named_graph(target)
+            if existed or quad_format:
+                self._validate(payload, fmt, base_iri, graph)
+            self._mark_pending(graph)
             try:
-                if RDF_FILE_FORMATS[fmt][1]:
+                if replace and existed:
+                    self._store.remove_graph(target)
+                if quad_format:
                     quads = ox.parse(payload, format=_OX_FORMATS[fmt], base_iri=base_iri)
-                    self._store.extend(ox.Quad(q.subject, q.predicate, q.object, staging) for q in quads)
+                    self._store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, target) for q in quads)
                 else:
-                    self._store.load(payload, format=_OX_FORMATS[fmt], to_graph=staging, base_iri=base_iri)
+                    self._store.bulk_load(payload, format=_OX_FORMATS[fmt], to_graph=target, base_iri=base_iri)
             except (SyntaxError, ValueError, OSError) as err:
-                self._store.remove_graph(staging)
-                raise InputError(f"cannot parse the {fmt} data for <{graph}>: {err}") from err
-            try:
-                self.index.add(self._geometry_literals(staging))
-            except Exception:
-                self._store.remove_graph(staging)
-                raise
-            try:
-                if replace:
-                    self._store.update(f"DROP SILENT GRAPH <{graph}> ; MOVE SILENT GRAPH <{staging.value}> TO <{graph}>")
-                else:
-                    self._store.update(f"ADD SILENT GRAPH <{staging.value}> TO <{graph}> ; DROP SILENT GRAPH <{staging.value}>")
-            except OSError as err:
-                self._store.remove_graph(staging)
-                raise StoreError(f"cannot commit graph <{graph}>: {err}") from err
-        return self.count(graph) if self._store.contains_named_graph(target) else 0
+                if not existed:
+                    self._store.remove_graph(target)
+                    self._store.flush()
+                    self._clear_pending()
+                    raise InputError(f"cannot parse the {fmt} data for <{graph}>: {err}") from err
+                raise StoreError(f"loading <{graph}> failed: {err}; the graph is dropped when the store is reopened") from err
+            self.index.add(self._geometry_literals(target))
+            self._store.flush()
+            self._clear_pending()
+        return self.count(graph)
+
+    def _validate(self, payload: bytes, fmt: str, base_iri: str | None, graph: str) -> None:
+        """Parse everything (in Rust, into a scratch in-memory store) before the real store is touched."""
+        try:
+            scratch = ox.Store()
+            if RDF_FILE_FORMATS[fmt][1]:
+                scratch.bulk_load(payload, format=_OX_FORMATS[fmt], base_iri=base_iri)
+            else:
+                scratch.bulk_load(payload, format=_OX_FORMATS[fmt], to_graph=ox.NamedNode("urn:eolink:scratch"), base_iri=base_iri)
+        except (SyntaxError, ValueError, OSError) as err:
+            raise InputError(f"cannot parse the {fmt} data for <{graph}>: {err}") from err
 
     def _geometry_literals(self, graph: ox.NamedNode) -> list[tuple[str, str]]:
         values = " ".join(f"<{p}>" for p in GEOMETRY_PREDICATES)
@@ -178,7 +220,7 @@ class EmbeddedStore:
         """Remove the named graph ``graph``; return whether it existed."""
         self._writable()
         node = _check_graph_iri(graph)
-        with self._write_lock:
+        with self._write_lock, self._rw.write():
             if not self._store.contains_named_graph(node):
                 return False
             self._store.remove_graph(node)
@@ -188,7 +230,7 @@ class EmbeddedStore:
         """Run a SPARQL 1.1 Update in one transaction (``LOAD`` and ``SERVICE`` refused)."""
         self._writable()
         check_query(sparql, max_depth=max_depth)
-        with self._write_lock:
+        with self._write_lock, self._rw.write():
             self.index.mark_dirty()
             try:
                 self._store.update(sparql)
@@ -208,9 +250,9 @@ class EmbeddedStore:
         return int(rows[0][0].value) if rows else 0
 
     def graphs(self) -> list[GraphInfo]:
-        """The named graphs (staging graphs excluded) with their triple counts, sorted by IRI."""
+        """The named graphs with their triple counts, sorted by IRI."""
         rows = self._raw_select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-        infos = [GraphInfo(g.value, int(n.value)) for g, n in rows if not g.value.startswith(STAGING_PREFIX)]
+        infos = [GraphInfo(g.value, int(n.value)) for g, n in rows]
         return sorted(infos, key=lambda info: info.iri)
 
     def has_graph(self, graph: str) -> bool:
@@ -249,6 +291,10 @@ class EmbeddedStore:
             kwargs["use_default_graph_as_union"] = True
         if named_graph_uris:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graph_uris]
+        with self._rw.read():
+            return self._query(sparql, kwargs, limit, planner)
+
+    def _query(self, sparql: str, kwargs: dict[str, object], limit: int | None, planner: bool | None) -> QueryResult:
         try:
             if self.planner if planner is None else planner:
                 sparql = self._plan(sparql, kwargs)
