@@ -5,6 +5,8 @@
 PosixPath('/tmp/x/store')
 >>> Settings.from_env({"EOLINK_RESULT_LIMIT": "10"}).result_limit
 10
+>>> Settings.from_env({"EOLINK_RDFS": "false"}).rdfs
+False
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ class Settings:
     without one the endpoint is read-only. Limits protect the endpoint: a query
     longer than ``max_query_bytes`` or nested deeper than ``max_query_depth`` is
     refused before it reaches the parser; ``result_limit`` caps rows returned;
-    ``query_timeout_s`` bounds the time one query may take.
+    ``query_timeout_s`` bounds the time one query may take. ``rdfs`` and ``rewrite``
+    switch on RDFS entailment and the GeoSPARQL query rewrite extension in the store.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -47,6 +50,8 @@ class Settings:
     max_query_depth: int = 200
     max_concurrent_queries: int = 8
     max_upload_bytes: int = 512 * 1024 * 1024
+    rdfs: bool = False
+    rewrite: bool = False
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser()
@@ -66,7 +71,9 @@ class Settings:
             if raw is None:
                 continue
             kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "str")
-            if "int" in kind and "float" not in kind:
+            if kind == "bool":
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            elif "int" in kind and "float" not in kind:
                 values[f.name] = int(raw)
             elif "float" in kind:
                 values[f.name] = float(raw)

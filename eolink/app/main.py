@@ -38,7 +38,7 @@ def create_app(settings: Settings, *, store: EmbeddedStore | None = None) -> Fas
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202 - FastAPI lifespan protocol
         owned = store is None
-        app.state.store = EmbeddedStore(settings.store_dir) if owned else store
+        app.state.store = EmbeddedStore(settings.store_dir, rdfs=settings.rdfs, rewrite=settings.rewrite) if owned else store
         try:
             yield
         finally:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["data_dir_option", "open_store_for", "console"]
+__all__ = ["data_dir_option", "open_store_for", "console", "with_reasoning", "settings_for"]
 
 data_dir_option = click.option(
     "--data-dir",
@@ -23,12 +23,25 @@ def settings_for(data_dir: Path | None, **overrides: object):  # noqa: ANN201 - 
     return Settings.from_env(data_dir=data_dir, **overrides)
 
 
-def open_store_for(data_dir: Path | None, *, read_only: bool = False):  # noqa: ANN201 - EmbeddedStore
-    """Open the embedded store of ``data_dir``."""
+reasoning_options = (
+    click.option("--rdfs", is_flag=True, default=None, help="RDFS entailment of the data and the GeoSPARQL hierarchy."),
+    click.option("--rewrite", is_flag=True, default=None, help="GeoSPARQL query rewrite: topology properties computed from geometries."),
+)
+
+
+def with_reasoning(command):  # noqa: ANN001, ANN201 - click decorator
+    """Add ``--rdfs`` and ``--rewrite`` to a command."""
+    for option in reversed(reasoning_options):
+        command = option(command)
+    return command
+
+
+def open_store_for(data_dir: Path | None, *, read_only: bool = False, rdfs: bool | None = None, rewrite: bool | None = None):  # noqa: ANN201 - EmbeddedStore
+    """Open the embedded store of ``data_dir`` (reasoning options from the flags, else the environment)."""
     from eolink.stores import open_store
 
-    settings = settings_for(data_dir)
-    return open_store(settings.store_dir, read_only=read_only)
+    settings = settings_for(data_dir, rdfs=rdfs, rewrite=rewrite)
+    return open_store(settings.store_dir, read_only=read_only, rdfs=settings.rdfs, rewrite=settings.rewrite)
 
 
 def console():  # noqa: ANN201 - rich Console

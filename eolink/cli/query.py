@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from eolink.cli.options import data_dir_option, open_store_for
+from eolink.cli.options import with_reasoning, data_dir_option, open_store_for
 
 __all__ = ["command"]
 
@@ -15,15 +15,16 @@ __all__ = ["command"]
 @click.command("query")
 @click.argument("sparql")
 @data_dir_option
+@with_reasoning
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "xml", "csv", "tsv", "turtle", "ntriples"]), default="table", show_default=True)
 @click.option("--limit", type=int, default=None, help="Return at most this many rows.")
-def command(sparql: str, data_dir: Path | None, fmt: str, limit: int | None) -> None:
+def command(sparql: str, data_dir: Path | None, fmt: str, limit: int | None, rdfs: bool | None, rewrite: bool | None) -> None:
     """Run SPARQL (a query, or @FILE to read it from a file) over all products."""
     from eolink.sparql.results import serialize
 
     if sparql.startswith("@"):
         sparql = Path(sparql[1:]).read_text(encoding="utf-8")
-    with open_store_for(data_dir, read_only=False) as store:
+    with open_store_for(data_dir, rdfs=rdfs, rewrite=rewrite) as store:
         result = store.query(sparql, limit=limit)
     if fmt != "table":
         if result.kind == "graph" and fmt not in ("turtle", "ntriples"):

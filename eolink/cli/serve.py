@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from eolink.cli.options import data_dir_option, settings_for
+from eolink.cli.options import data_dir_option, settings_for, with_reasoning
 
 __all__ = ["command", "run_server"]
 
@@ -26,6 +26,7 @@ def run_server(settings) -> None:  # noqa: ANN001 - eolink.config.Settings
 @click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
 @click.option("--token", default=None, envvar="EOLINK_TOKEN", help="Bearer token that enables updates (read-only without).")
-def command(data_dir: Path | None, host: str | None, port: int | None, token: str | None) -> None:
+@with_reasoning
+def command(data_dir: Path | None, host: str | None, port: int | None, token: str | None, rdfs: bool | None, rewrite: bool | None) -> None:
     """Serve /sparql (SPARQL 1.1 protocol) and /map over the store."""
-    run_server(settings_for(data_dir, host=host, port=port, token=token))
+    run_server(settings_for(data_dir, host=host, port=port, token=token, rdfs=rdfs, rewrite=rewrite))

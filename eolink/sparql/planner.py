@@ -82,7 +82,7 @@ _FILTER_CALL = re.compile(
     re.IGNORECASE,
 )
 _MASKED = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*',
+    r'<[^<>"{}|^`\\\s]*>|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*',
     re.DOTALL,
 )
 
@@ -101,10 +101,14 @@ def mask_query(query: str) -> str:
 
     >>> mask_query('SELECT ?x { ?x ?p "a { b" } # {')
     'SELECT ?x { ?x ?p "     " }    '
+    >>> mask_query('SELECT * { ?x <http://e/o#p> ?y }')
+    'SELECT * { ?x <http://e/o#p> ?y }'
     """
 
     def blank(match: re.Match[str]) -> str:
         text = match.group(0)
+        if text.startswith("<"):
+            return text  # IRIs stay (a '#' inside one is no comment)
         if text.startswith("#"):
             return " " * len(text)
         quote = 3 if text[:3] in ('"""', "'''") else 1

@@ -5,7 +5,8 @@ computed in one of two ways, chosen by the CRS of the (first) geometry:
 
 * **geographic CRS** (CRS84, EPSG:4326 and other lon/lat or lat/lon CRSs): on the
   WGS 84 ellipsoid with :class:`pyproj.Geod` (Karney's geodesic algorithms), after
-  reprojecting to CRS84. Lengths, perimeters and areas are exact ellipsoidal values;
+  reprojecting to CRS84. Lengths, perimeters and areas are exact ellipsoidal values
+  for geodesic edges between the vertices (the convention of PostGIS ``geography``);
   degrees are not metres, so a planar computation on such coordinates would be wrong
   by a factor that depends on latitude (cos 60° = 0.5 in Helsinki).
 * **projected CRS** (EPSG:32635, EPSG:3067…): planar, in the CRS's own axis unit
@@ -17,7 +18,10 @@ computed in one of two ways, chosen by the CRS of the (first) geometry:
 A geodesic *distance* or *buffer* between arbitrary shapes has no closed form, so
 for geographic CRSs they are computed in an azimuthal equidistant projection centred
 on the shapes (distances from the centre are exact); the distance between the two
-nearest points found there is then measured geodesically.
+nearest points found there is then measured geodesically. Edges are straight lines in
+longitude/latitude, as for the topological functions (GEOS works on the coordinates),
+so they are densified (0.001°) before projecting. Geometries crossing the
+antimeridian are not handled specially.
 
 >>> normalise_crs_iri("urn:ogc:def:crs:EPSG::4326")
 'http://www.opengis.net/def/crs/EPSG/0/4326'
@@ -113,8 +117,11 @@ def metres_per_unit(crs: str) -> float:
     return float(parsed.axis_info[0].unit_conversion_factor)
 
 
-def _parts(geometry: BaseGeometry) -> np.ndarray:
-    return shapely.get_parts(geometry, recursive=True) if shapely.get_type_id(geometry) >= 4 else np.array([geometry])
+def _parts(geometry: BaseGeometry) -> list[BaseGeometry]:
+    """The non-collection members of a geometry, collections flattened recursively."""
+    if shapely.get_type_id(geometry) < 4:
+        return [geometry]
+    return [leaf for part in shapely.get_parts(geometry) for leaf in _parts(part)]
 
 
 def _geodesic_length(lonlat: BaseGeometry) -> float:
@@ -166,6 +173,9 @@ def metric_area(geometry: BaseGeometry, crs: str) -> float:
     return total
 
 
+_DENSIFY_DEGREES = 0.001
+
+
 @lru_cache(maxsize=4096)
 def _aeqd(lon: float, lat: float) -> tuple[pyproj.Transformer, pyproj.Transformer]:
     local = pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={lat:.9f} +lon_0={lon:.9f} +datum=WGS84 +units=m +no_defs")
@@ -190,6 +200,9 @@ def _geodesic_distance(a: BaseGeometry, b: BaseGeometry) -> float:
         return 0.0
     if a.geom_type == "Point" and b.geom_type == "Point":
         return float(GEOD.inv(a.x, a.y, b.x, b.y)[2])
+    # Edges are straight in longitude/latitude (as for the topological functions), not
+    # geodesics: densify them (~100 m) so that the projection keeps their shape.
+    a, b = shapely.segmentize(a, _DENSIFY_DEGREES), shapely.segmentize(b, _DENSIFY_DEGREES)
     near = shapely.shortest_line(a, b)
     for _ in range(2):  # refine once: the centre moves to the nearest points found
         (x1, y1), (x2, y2) = near.coords
@@ -223,7 +236,7 @@ def metric_buffer(geometry: BaseGeometry, crs: str, radius: float, *, quad_segs:
         raise ValueError("the buffer radius must be finite")
     if not is_geographic(crs):
         return shapely.buffer(geometry, radius / metres_per_unit(crs), quad_segs=quad_segs)
-    lonlat = to_crs84(geometry, crs)
+    lonlat = shapely.segmentize(to_crs84(geometry, crs), _DENSIFY_DEGREES)  # keep lon/lat-straight edges
     if lonlat.is_empty:
         return geometry
     centre = lonlat.centroid

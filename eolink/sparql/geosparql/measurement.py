@@ -27,6 +27,8 @@ __all__ = [
     "area",
     "length",
     "perimeter",
+    "is_empty",
+    "is_simple",
     "is_measured",
     "is_3d",
     "dimension",
@@ -58,6 +60,20 @@ def length(geometry: BaseGeometry, crs: str, unit: str) -> float:
 def perimeter(geometry: BaseGeometry, crs: str, unit: str) -> float:
     """``geof:perimeter``: boundary length of areal geometries, the length otherwise (GeoSPARQL 1.1)."""
     return from_metres(metric_length(geometry, crs), unit)
+
+
+def is_empty(geometry: BaseGeometry) -> bool:
+    """``geof:isEmpty``: whether the geometry has no points."""
+    return bool(shapely.is_empty(geometry))
+
+
+def is_simple(geometry: BaseGeometry) -> bool:
+    """``geof:isSimple``: no self-intersection or self-tangency; the empty geometry is simple (OGC 06-103r4).
+
+    >>> is_simple(shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")), is_simple(shapely.from_wkt("LINESTRING (0 0, 1 1, 1 0, 0 1)"))
+    (True, False)
+    """
+    return bool(shapely.is_empty(geometry) or shapely.is_simple(geometry))
 
 
 def is_measured(geometry: BaseGeometry) -> bool:

@@ -86,11 +86,27 @@ class EmbeddedStore:
         Open an existing store for reading only (several processes may do so).
     planner
         Answer spatial filters from the index (``False`` evaluates them by scanning, for comparison).
+    rdfs
+        Materialise RDFS entailment of the data and the GeoSPARQL class/property hierarchy
+        (see :mod:`eolink.stores.embedded.entailment`).
+    rewrite
+        The GeoSPARQL Query Rewrite extension: topology properties also hold between
+        features and geometries whose geometries are so related (see :mod:`eolink.sparql.rewrite`).
     """
 
-    def __init__(self, path: Path | None, *, read_only: bool = False, planner: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        *,
+        read_only: bool = False,
+        planner: bool = True,
+        rdfs: bool = False,
+        rewrite: bool = False,
+    ) -> None:
         self.path = path
         self.planner = planner
+        self.rdfs = rdfs
+        self.rewrite = rewrite
         self._write_lock = threading.Lock()
         self._rw = ReadWriteLock()
         try:
@@ -110,6 +126,8 @@ class EmbeddedStore:
             self._recover_pending()
             if self.index.dirty:
                 self.index.sync(self._store)
+            if rdfs:
+                self._entail()
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -194,9 +212,16 @@ class EmbeddedStore:
                     raise InputError(f"cannot parse the {fmt} data for <{graph}>: {err}") from err
                 raise StoreError(f"loading <{graph}> failed: {err}; the graph is dropped when the store is reopened") from err
             self.index.add(self._geometry_literals(target))
+            self._entail()
             self._store.flush()
             self._clear_pending()
         return self.count(graph)
+
+    def _entail(self) -> None:
+        if self.rdfs:
+            from eolink.stores.embedded.entailment import refresh
+
+            refresh(self._store)
 
     def _validate(self, payload: bytes, fmt: str, base_iri: str | None, graph: str) -> None:
         """Parse everything (in Rust, into a scratch in-memory store) before the real store is touched."""
@@ -224,6 +249,7 @@ class EmbeddedStore:
             if not self._store.contains_named_graph(node):
                 return False
             self._store.remove_graph(node)
+            self._entail()
         return True
 
     def update(self, sparql: str, *, max_depth: int = 200) -> None:
@@ -240,6 +266,7 @@ class EmbeddedStore:
                 raise QueryError(f"SPARQL update failed: {err}") from err
             finally:
                 self.index.sync(self._store)
+                self._entail()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -295,6 +322,10 @@ class EmbeddedStore:
             return self._query(sparql, kwargs, limit, planner)
 
     def _query(self, sparql: str, kwargs: dict[str, object], limit: int | None, planner: bool | None) -> QueryResult:
+        if self.rewrite:
+            from eolink.sparql.rewrite import rewrite_topology
+
+            sparql = rewrite_topology(sparql)
         try:
             if self.planner if planner is None else planner:
                 sparql = self._plan(sparql, kwargs)

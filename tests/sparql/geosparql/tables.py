@@ -34,6 +34,12 @@ BASE = {
     "empty": shapely.from_wkt("POINT EMPTY"),
 }
 NON_EMPTY = [k for k in BASE if k != "empty"]
+#: Second operands that share no edge or vertex with BASE (so reprojection cannot create slivers).
+OTHER = {
+    "quad": shapely.Polygon([(24.915, 60.152), (24.985, 60.158), (24.978, 60.196), (24.912, 60.191)]),
+    "far_point": shapely.Point(25.10, 60.30),
+    "far_line": shapely.LineString([(25.05, 60.30), (25.20, 60.22)]),
+}
 
 
 def reproject(geometry: shapely.Geometry, crs: str) -> shapely.Geometry:
@@ -77,14 +83,14 @@ def _kml(g: shapely.Geometry, top: bool = True) -> str:
 
 def literal(name: str, crs: str = CRS84, serialisation: str = "wkt") -> ox.Literal:
     """The base geometry ``name`` in ``crs`` as a literal of ``serialisation`` (wkt, gml, geojson, kml)."""
-    g = reproject(BASE[name], crs)
+    g = reproject(BASE[name] if name in BASE else OTHER[name], crs)
     if serialisation == "wkt":
         return ox.Literal(f"<{crs}> {g.wkt}", datatype=ox.NamedNode(GEO + "wktLiteral"))
     if serialisation == "gml":
         return ox.Literal(_gml(g, srs=crs), datatype=ox.NamedNode(GEO + "gmlLiteral"))
     assert crs == CRS84, "GeoJSON and KML are CRS84 only"
     if serialisation == "geojson":
-        return ox.Literal(json.dumps(shapely.geometry.mapping(g)) if not g.is_empty else "", datatype=ox.NamedNode(GEO + "geoJSONLiteral"))
+        return ox.Literal(json.dumps(shapely.geometry.mapping(g)) if not g.is_empty else '{"type": "Point", "coordinates": []}', datatype=ox.NamedNode(GEO + "geoJSONLiteral"))
     return ox.Literal(_kml(g), datatype=ox.NamedNode(GEO + "kmlLiteral"))
 
 

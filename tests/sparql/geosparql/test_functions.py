@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -12,7 +13,7 @@ import shapely
 
 from eolink.sparql.geosparql import FUNCTIONS, parse_geometry_literal
 from eolink.sparql.geosparql.registry import ALIASES
-from tests.sparql.geosparql.tables import BASE, CRS84, CRSS, EPSG, FORMATS, GEO, GEOF, GEOGRAPHIC, NON_EMPTY, UOM, XSD, literal, reproject
+from tests.sparql.geosparql.tables import BASE, CRS84, CRSS, EPSG, FORMATS, GEO, GEOF, GEOGRAPHIC, NON_EMPTY, UOM, XSD, OTHER, literal, reproject
 
 GEOD = pyproj.Geod(ellps="WGS84")
 METRE, DEGREE, RADIAN = UOM + "metre", UOM + "degree", UOM + "radian"
@@ -165,11 +166,12 @@ def test_relate_pattern() -> None:
 @pytest.mark.parametrize("crs1", list(CRSS))
 @pytest.mark.parametrize("crs2", ["CRS84", "EPSG32635"])
 def test_set_operations(operation: str, name: str, crs1: str, crs2: str) -> None:
-    result = call(operation, literal(name, CRSS[crs1]), literal("multipolygon", CRSS[crs2], "gml"))
+    result = call(operation, literal(name, CRSS[crs1]), literal("quad", CRSS[crs2], "gml"))
     assert parse_geometry_literal(result).crs == CRSS[crs1]  # in the first argument's CRS
     shapely_op = {"intersection": shapely.intersection, "union": shapely.union, "difference": shapely.difference, "symDifference": shapely.symmetric_difference}[operation]
-    expected = shapely_op(BASE[name], BASE["multipolygon"])
-    tolerance = 1e-7 if crs1 == crs2 == "CRS84" else 1e-5  # two reprojections
+    expected = shapely_op(BASE[name], OTHER["quad"])
+    # straight edges in a projected CRS are not straight in CRS84: a few metres over kilometres
+    tolerance = 1e-7 if crs1 == crs2 == "CRS84" else 5e-5
     assert same_shape(geometry_of(result), expected, tolerance)
 
 
@@ -203,9 +205,15 @@ def test_metric_buffer_is_the_requested_distance(name: str, crs: str) -> None:
     """Buffer by 100 m: checked in EPSG:3067 (independent projection): contains the source, 100 m away."""
     for term in (call("buffer", literal(name, CRSS[crs]), ox.Literal(0.1), ox.NamedNode(UOM + "kilometre")), call("metricBuffer", literal(name, CRSS[crs]), ox.Literal(100))):
         got = reproject(geometry_of(term), EPSG + "3067")
-        source = reproject(BASE[name], EPSG + "3067")
+        # edges are straight in the literal's CRS: densify there before the independent reprojection
+        source = reproject(shapely.segmentize(BASE[name], 0.0005), EPSG + "3067") if CRSS[crs] in GEOGRAPHIC else BASE[name]
+        if CRSS[crs] not in GEOGRAPHIC:
+            native = shapely.segmentize(reproject(BASE[name], CRSS[crs]), 50)
+            back = pyproj.Transformer.from_crs(CRSS[crs].rsplit("/", 1)[1].join(["EPSG:", ""]), "EPSG:3067", always_xy=True)
+            source = shapely.transform(native, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
         assert got.buffer(1e-3).covers(source)
-        assert shapely.hausdorff_distance(got.exterior if got.geom_type == "Polygon" else got.boundary, source) == pytest.approx(100, rel=3e-3)
+        distances = shapely.distance(shapely.points(shapely.get_coordinates(got.boundary)), source)
+        assert distances.min() == pytest.approx(100, rel=3e-3) and distances.max() == pytest.approx(100, rel=3e-3)
 
 
 @pytest.mark.parametrize("crs", list(CRSS))
@@ -257,29 +265,44 @@ def test_metric_length_area_perimeter(name: str, serialisation: str, crs: str) -
     assert num(call("area", lit, ox.NamedNode("http://qudt.org/vocab/unit/KiloM2"))) == pytest.approx(area / 1e6, rel=rel, abs=1e-9)
 
 
+def _nearest_pair(a: shapely.Geometry, b: shapely.Geometry, step: float) -> tuple:
+    pa = shapely.get_coordinates(shapely.segmentize(a, step))
+    pb = shapely.get_coordinates(shapely.segmentize(b, step))
+    i, j = np.meshgrid(np.arange(len(pa)), np.arange(len(pb)))
+    d = GEOD.inv(pa[i.ravel(), 0], pa[i.ravel(), 1], pb[j.ravel(), 0], pb[j.ravel(), 1])[2]
+    k = int(np.argmin(d))
+    return tuple(pa[i.ravel()[k]]), tuple(pb[j.ravel()[k]])
+
+
+@functools.cache
+def _geod_distance_between(a_name: str, b_name: str) -> float:
+    return _geod_distance(BASE[a_name], OTHER[b_name])
+
+
 def _geod_distance(a: shapely.Geometry, b: shapely.Geometry) -> float:
-    """Brute force: minimum Geod distance between densified (~5 m) vertices."""
+    """Brute force: minimum Geod distance between ~1 m densified vertices near the planar nearest points."""
     if a.intersects(b):
         return 0.0
-    pa = shapely.get_coordinates(shapely.segmentize(a, 0.00005))
-    pb = shapely.get_coordinates(shapely.segmentize(b, 0.00005))
+    a, b = a.boundary if a.area else a, b.boundary if b.area else b
+    pa, pb = _nearest_pair(a, b, 0.0005)  # coarse (~50 m) pass over everything
+    window = shapely.MultiPoint([pa, pb]).envelope.buffer(0.005)
+    pa = shapely.get_coordinates(shapely.segmentize(a.intersection(window) if a.length else a, 0.00001))
+    pb = shapely.get_coordinates(shapely.segmentize(b.intersection(window) if b.length else b, 0.00001))
     i, j = np.meshgrid(np.arange(len(pa)), np.arange(len(pb)))
     return float(GEOD.inv(pa[i.ravel(), 0], pa[i.ravel(), 1], pb[j.ravel(), 0], pb[j.ravel(), 1])[2].min())
 
 
-FAR = {"point": shapely.Point(25.10, 60.30), "line": shapely.LineString([(25.05, 60.30), (25.20, 60.22)])}
 
 
 @pytest.mark.parametrize("name", NON_EMPTY)
-@pytest.mark.parametrize("far", list(FAR))
+@pytest.mark.parametrize("far", ["far_point", "far_line"])
 @pytest.mark.parametrize("crs1", list(CRSS))
 @pytest.mark.parametrize("crs2", ["CRS84", "EPSG3067"])
 def test_distance_against_geod(name: str, far: str, crs1: str, crs2: str) -> None:
     a = literal(name, CRSS[crs1])
-    g = reproject(FAR[far], CRSS[crs2])
-    b = ox.Literal(f"<{CRSS[crs2]}> {g.wkt}", datatype=ox.NamedNode(GEO + "wktLiteral"))
-    expected = _geod_distance(BASE[name], FAR[far])
-    rel = 5e-4 if CRSS[crs1] in GEOGRAPHIC else 2e-3  # 5 m densification; planar projected CRSs
+    b = literal(far, CRSS[crs2])
+    expected = _geod_distance_between(name, far)
+    rel = 1e-4 if CRSS[crs1] in GEOGRAPHIC else 2e-3  # 1 m densification; planar projected CRSs
     assert num(call("metricDistance", a, b)) == pytest.approx(expected, rel=rel)
     assert num(call("distance", a, b, ox.NamedNode(METRE))) == pytest.approx(expected, rel=rel)
     radius = (2 * GEOD.a + GEOD.b) / 3
@@ -306,7 +329,7 @@ def test_properties(name: str, serialisation: str, crs: str) -> None:
                 assert float(value(f"{side}{axis}")) == pytest.approx(coords.min() if side == "min" else coords.max(), abs=1e-9)
         assert call("minZ", lit) is None  # no Z
     assert value("isEmpty") == str(g.is_empty).lower()
-    assert value("isSimple") == str(g.is_simple).lower()
+    assert value("isSimple") == str(g.is_empty or g.is_simple).lower()
     assert value("is3D") == "false" and value("isMeasured") == "false"
     assert value("coordinateDimension") == "2" and value("spatialDimension") == "2"
     assert value("numGeometries") == str(shapely.get_num_geometries(g))
