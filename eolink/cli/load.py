@@ -33,6 +33,12 @@ def command(
             if kind is None:
                 raise InputError(f"{path}: unknown RDF format; pass --format")
             target = graph or path.resolve().as_uri()
-            with out.status(f"loading {path.name}…"):
-                count = store.load(target, path.read_bytes(), fmt=kind, replace=replace, base_iri=path.resolve().as_uri())
+            from rich.progress import BarColumn, DownloadColumn, Progress, TimeElapsedColumn
+
+            with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeElapsedColumn(), console=out) as bar:
+                task = bar.add_task(f"loading {path.name}", total=path.stat().st_size)
+                count = store.load(
+                    target, path.read_bytes(), fmt=kind, replace=replace, base_iri=path.resolve().as_uri(),
+                    on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
             out.print(f"{path.name}: {count} triples in <{target}>")

@@ -252,3 +252,15 @@ def test_query_rewrite_relates_features_by_their_geometries():
     assert plain.query(q).rows == []
     # independent: shapely says the point (1 1) and the polygon itself are within the polygon
     assert [r[0].value for r in rewriting.query(q).rows] == ["http://e/a", "http://e/b", "http://e/ga", "http://e/gb"]
+
+
+def test_chunked_ntriples_load_reports_progress(monkeypatch):
+    import eolink.stores.embedded.store as module
+
+    monkeypatch.setattr(module, "_CHUNK_BYTES", 1000)
+    store = open_store(None)
+    seen = []
+    payload = triples(500)
+    assert store.load(G1, payload, on_progress=lambda done, total: seen.append((done, total))) == 500
+    assert len(seen) > 5 and seen[-1] == (len(payload.encode()), len(payload.encode()))
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)

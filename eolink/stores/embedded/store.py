@@ -30,7 +30,7 @@ from __future__ import annotations
 import io
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -52,6 +52,19 @@ _OX_FORMATS = {
     "rdf": ox.RdfFormat.RDF_XML,
     "jsonld": ox.RdfFormat.JSON_LD,
 }
+
+
+_CHUNK_BYTES = 16 * 1024 * 1024
+
+
+def _chunks(payload: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) byte ranges of about 16 MB that end at line breaks (N-Triples lines stand alone)."""
+    start = 0
+    while start < len(payload):
+        end = payload.find(b"\n", min(start + _CHUNK_BYTES, len(payload)) - 1)
+        end = len(payload) if end < 0 else end + 1
+        yield start, end
+        start = end
 
 
 def _check_graph_iri(graph: str) -> ox.NamedNode:
@@ -174,8 +187,12 @@ class EmbeddedStore:
         fmt: str = "nt",
         replace: bool = True,
         base_iri: str | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> int:
         """Load RDF into ``graph`` and return the graph's triple count.
+
+        ``on_progress(bytes_done, bytes_total)`` is called as the load advances (line-based
+        formats are loaded in chunks of about 16 MB so that progress is real).
 
         ``fmt`` is a key of :data:`~eolink.stores.base.RDF_FILE_FORMATS`. Quads in
         named graphs of quad formats go to ``graph`` too: one product, one graph.
@@ -202,8 +219,15 @@ class EmbeddedStore:
                 if quad_format:
                     quads = ox.parse(payload, format=_OX_FORMATS[fmt], base_iri=base_iri)
                     self._store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, target) for q in quads)
+                elif fmt == "nt":
+                    for done in _chunks(payload):
+                        self._store.bulk_load(payload[done[0]:done[1]], format=_OX_FORMATS[fmt], to_graph=target, base_iri=base_iri)
+                        if on_progress:
+                            on_progress(done[1], len(payload))
                 else:
                     self._store.bulk_load(payload, format=_OX_FORMATS[fmt], to_graph=target, base_iri=base_iri)
+                if on_progress:
+                    on_progress(len(payload), len(payload))
             except (SyntaxError, ValueError, OSError) as err:
                 if not existed:
                     self._store.remove_graph(target)
