@@ -501,7 +501,9 @@ def _plan_join(
     start, end = span
     if re.search(r"(?<![\w?$:])MINUS(?![\w:])", masked[start:end], re.IGNORECASE):
         return None  # removing filters inside MINUS could shrink a side: no over-approximation
-    # The group's text without its FILTERs is a sound over-approximation of each side's bindings.
+    # The group's text without its FILTERs is a sound over-approximation of each side's bindings;
+    # for a plain basic graph pattern, only the triples connected to the variable are kept, so
+    # that the helper query does not form the cross product of the two sides.
     body = _strip_filters(query[start + 1:end], masked[start + 1:end])
     prologue = "\n".join(m.group(0) for m in _PREFIX_DECL.finditer(query))
     base = _BASE_DECL.search(query)
@@ -511,14 +513,21 @@ def _plan_join(
     # at the smaller count seen so far); its partners are any indexed literal near it, and the
     # group's own patterns then keep the right ones.
     best: tuple[int, np.ndarray] | None = None
-    for position, variable in enumerate((a_var, b_var)):
-        cap = MAX_SIDE_BINDINGS if best is None else min(MAX_SIDE_BINDINGS, len(best[1]))
-        try:
-            literals = binding_source(f"{prologue}\nSELECT DISTINCT {variable} WHERE {{ {body} }} LIMIT {cap + 1}")
-        except EolinkError:
-            return None
-        if len(literals) <= cap:
-            best = (position, index.rows_of(literals))
+    sides = [connected_patterns(body, v) or body for v in (a_var, b_var)]
+    cap = 1024
+    while best is None and cap <= MAX_SIDE_BINDINGS * 8:  # caps grow so the smaller side is found cheaply
+        cap = min(cap, MAX_SIDE_BINDINGS)
+        for position, variable in enumerate((a_var, b_var)):
+            try:
+                literals = binding_source(f"{prologue}\nSELECT DISTINCT {variable} WHERE {{ {sides[position]} }} LIMIT {cap + 1}")
+            except EolinkError:
+                return None
+            if len(literals) <= cap:
+                best = (position, index.rows_of(literals))
+                break
+        if cap == MAX_SIDE_BINDINGS:
+            break
+        cap *= 16
     if best is None:
         notes.append(f"{a_var} × {b_var}: both sides have over {MAX_SIDE_BINDINGS} geometries; join left to the engine")
         return None
@@ -540,6 +549,66 @@ def _plan_join(
     right_terms = [_term(x) for x in index.literals(right)]
     rows_text = " ".join(f"({l} {r})" for l, r in zip(left_terms, right_terms))
     return _Rewrite(start + 1, f" VALUES ({a_var} {b_var}) {{ {rows_text} }} ", (0, 0))
+
+
+_BGP_TOKEN = re.compile(
+    r'(?P<iri><[^<>"{}|^`\\\s]*>[^\s;,]*)'  # an IRI, possibly starting a path
+    r'|(?P<lit>(?:"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')(?:\^\^\S+?(?=[\s;,.]|$)|@[A-Za-z0-9-]+)?)'
+    r'|(?P<var>[?$][A-Za-z_]\w*)'
+    r'|(?P<punct>[;,]|\.(?=\s|$))'
+    r'|(?P<word>[^\s;,]+)',
+    re.DOTALL,
+)
+
+
+def connected_patterns(body: str, variable: str) -> str | None:
+    """The triple patterns of a plain basic graph pattern connected to ``variable`` (through shared variables).
+
+    ``None`` when ``body`` is not a plain BGP (nested groups, BIND, VALUES, …).
+
+    >>> connected_patterns("?p a <P> ; <g> ?wp . ?c a <C> ; <g> ?wc .", "?wp")
+    '?p a <P> . ?p <g> ?wp .'
+    """
+    masked = mask_query(body)
+    if re.search(r"[{}()]|(?<![?$\w:])(BIND|VALUES|OPTIONAL|MINUS|SERVICE|GRAPH)(?![\w:])", masked, re.IGNORECASE):
+        return None
+    triples: list[tuple[str, str, str]] = []
+    subject = predicate = None
+    position = 0  # 0 subject, 1 predicate, 2 object
+    for token in _BGP_TOKEN.finditer(body):
+        kind, text = token.lastgroup, token.group(0)
+        if kind == "punct":
+            if text == ".":
+                subject, predicate, position = None, None, 0
+            elif text == ";":
+                predicate, position = None, 1
+            else:
+                position = 2
+            continue
+        if position == 0:
+            subject, position = text, 1
+        elif position == 1:
+            predicate, position = text, 2
+        else:
+            if subject is None or predicate is None:
+                return None
+            triples.append((subject, predicate, text))
+    if position == 1 and predicate is None and subject is not None and not triples:
+        return None
+    variables = [{t for t in (s, o) if t[0] in "?$"} | set(re.findall(r"[?$][A-Za-z_]\w*", p)) for s, p, o in triples]
+    keep = {variable}
+    chosen: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        for i, names in enumerate(variables):
+            if i not in chosen and names & keep:
+                chosen.add(i)
+                keep |= names
+                changed = True
+    if not chosen:
+        return None
+    return " ".join(f"{s} {p} {o} ." for i, (s, p, o) in enumerate(triples) if i in chosen)
 
 
 def _strip_filters(text: str, masked: str) -> str:
