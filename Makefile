@@ -38,12 +38,10 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # Front-end libraries from the npm registry, served by eolink itself (no CDN).
-$(VENDOR)/.installed: web/package.json web/package-lock.json
-	@echo "==> installing the map's npm packages into $(VENDOR)"
+$(VENDOR)/.installed: web/package.json web/package-lock.json web/build.mjs web/src/editor.js web/src/geo.js
+	@echo "==> installing the map's npm packages and building them into $(VENDOR)"
 	npm ci --prefix web --no-audit --no-fund --loglevel=error
-	mkdir -p $(VENDOR)/maplibre-gl
-	cp web/node_modules/maplibre-gl/dist/maplibre-gl.js web/node_modules/maplibre-gl/dist/maplibre-gl.css \
-	   web/node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/maplibre-gl/
+	npm run --prefix web --silent build
 	touch $@
 
 web: $(VENDOR)/.installed
