@@ -8,6 +8,14 @@ import click
 
 from eolink.cli.options import console, data_dir_option, open_store_for
 
+#: ``--dask ADDRESS|local`` (the options module is not this task's to edit; defined here and reused by ``map``).
+dask_option = click.option(
+    "--dask",
+    default=None,
+    metavar="ADDRESS|local",
+    help="Map on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' for a local cluster.",
+)
+
 __all__ = ["command"]
 
 
@@ -17,14 +25,24 @@ __all__ = ["command"]
 @click.option("--type", "product_type", default=None, help="Product type (detected when omitted).")
 @click.option("--crs", default=None, help="CRS to assume when a file has none (e.g. EPSG:32635).")
 @click.option("--no-validate", is_flag=True, help="Skip SHACL validation.")
-def command(files: tuple[Path, ...], data_dir: Path | None, product_type: str | None, crs: str | None, no_validate: bool) -> None:
+@dask_option
+def command(files: tuple[Path, ...], data_dir: Path | None, product_type: str | None, crs: str | None,
+            no_validate: bool, dask: str | None) -> None:
     """Ingest product FILES into the store (one named graph each; all or nothing)."""
+    import contextlib
+
     from rich.table import Table
 
     from eolink.etl.pipeline import ingest
 
     out = console()
-    with open_store_for(data_dir) as store:
+    with contextlib.ExitStack() as stack:
+        client = None
+        if dask:
+            from eolink.etl.distributed import dask_client
+
+            client = stack.enter_context(dask_client(dask))
+        store = stack.enter_context(open_store_for(data_dir))
         with out.status("ingesting…") as status:
             results = ingest(
                 list(files),
@@ -33,6 +51,7 @@ def command(files: tuple[Path, ...], data_dir: Path | None, product_type: str | 
                 crs=crs,
                 validate=not no_validate,
                 on_progress=lambda stage, path: status.update(f"{stage} {path.name}"),
+                client=client,
             )
     table = Table(title="ingested")
     for column in ("file", "type", "features", "triples", "graph"):

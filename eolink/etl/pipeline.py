@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eolink.errors import EolinkError, InputError
 from eolink.etl.table import FeatureTable, ReadReport
@@ -56,14 +57,27 @@ class IngestResult:
     report: ReadReport = field(default_factory=ReadReport)
 
 
-def map_table(table: FeatureTable) -> str:
-    """Run the shipped RML mapping of the table's product type; return N-Quads text."""
+def map_table(table: FeatureTable, *, client: Any = None, run_id: str | None = None,
+              partition_rows: int = 50_000) -> str:
+    """Run the shipped RML mapping of the table's product type; return N-Quads text.
+
+    With a Dask ``client`` the features are mapped in partitions on the cluster
+    (:func:`eolink.etl.distributed.map_table_distributed`); the lines are the same.
+    ``run_id`` fixes blank-node labels (random by default).
+    """
     from eolink.etl.rml import execute, load_mapping
     from eolink.mappings import mapping_path, mapping_sources
 
+    if client is not None:
+        import secrets
+
+        from eolink.etl.distributed import map_table_distributed
+
+        return map_table_distributed(table, client, partition_rows=partition_rows,
+                                     run_id=run_id or secrets.token_hex(3))
     mapping = load_mapping(mapping_path(table.product.product_type))
     sources = mapping_sources(table.features, table.product.as_row())
-    return "".join(execute(mapping, sources=sources))
+    return "".join(execute(mapping, sources=sources, run_id=run_id))
 
 
 def prepare(
@@ -72,8 +86,12 @@ def prepare(
     product_type: str | None = None,
     crs: str | None = None,
     validate: bool = True,
+    client: Any = None,
 ) -> PreparedProduct:
-    """Read, map and (optionally) SHACL-validate one product file. Nothing is written anywhere."""
+    """Read, map and (optionally) SHACL-validate one product file. Nothing is written anywhere.
+
+    With a Dask ``client`` the mapping runs in partitions on the cluster.
+    """
     from eolink.etl.readers import read_product
 
     path = Path(path)
@@ -82,7 +100,7 @@ def prepare(
     table = read_product(path, product_type=product_type, crs=crs)
     if len(table) == 0 and table.product.product_type != "scene-catalogue":
         raise InputError(f"{path}: the product has no features")
-    nquads = map_table(table)
+    nquads = map_table(table, client=client)
     triples = sum(1 for line in nquads.splitlines() if line.strip())
     if validate:
         from eolink.ontology.validate import assert_valid
@@ -102,13 +120,17 @@ def ingest(
     crs: str | None = None,
     validate: bool = True,
     on_progress: Callable[[str, Path], None] | None = None,
+    client: Any = None,
 ) -> list[IngestResult]:
-    """Ingest product files into ``store`` (two-phase: nothing is loaded unless every file prepares)."""
+    """Ingest product files into ``store`` (two-phase: nothing is loaded unless every file prepares).
+
+    ``client``: a Dask client to map the features on (see :mod:`eolink.etl.distributed`).
+    """
     notify = on_progress or (lambda stage, path: None)
     prepared: list[PreparedProduct] = []
     for path in paths:
         notify("prepare", Path(path))
-        prepared.append(prepare(Path(path), product_type=product_type, crs=crs, validate=validate))
+        prepared.append(prepare(Path(path), product_type=product_type, crs=crs, validate=validate, client=client))
     graphs = [p.graph for p in prepared]
     duplicates = {g for g in graphs if graphs.count(g) > 1}
     if duplicates:

@@ -10,48 +10,45 @@ from hypothesis import strategies as st
 
 from eolink.errors import InputError
 from eolink.interlink import RELATIONS, discover_links
+from tests.interlink.brute import brute_force, random_geometries
 
-# Independent definitions: shapely's own predicates (GEOS) and the GeoSPARQL Egenhofer patterns.
-BRUTE_FORCE = {
-    "sfIntersects": shapely.intersects,
-    "sfEquals": shapely.equals,
-    "sfTouches": shapely.touches,
-    "sfWithin": shapely.within,
-    "sfContains": shapely.contains,
-    "sfOverlaps": shapely.overlaps,
-    "sfCrosses": shapely.crosses,
-    "ehCovers": lambda a, b: shapely.relate_pattern(a, b, "T*TFT*FF*"),
-    "ehCoveredBy": lambda a, b: shapely.relate_pattern(a, b, "TFF*TFT**"),
-}
-
-
-def random_geometries(rng: np.random.Generator, n: int) -> np.ndarray:
-    points = shapely.points(np.round(rng.random((n, 2)) * 10, 1))
-    corners = np.round(rng.random((n, 2)) * 8, 1)
-    sizes = np.round(rng.random((n, 2)) * 3 + 0.1, 1)
-    boxes = shapely.box(corners[:, 0], corners[:, 1], corners[:, 0] + sizes[:, 0], corners[:, 1] + sizes[:, 1])
-    lines = shapely.linestrings(np.round(rng.random((n, 3, 2)) * 10, 1))
-    # shared coordinates on a 0.1 grid make touches, equals and boundary cases frequent
-    return np.concatenate([points, boxes, lines, boxes[: n // 4]])
-
-
-def brute_force(a: np.ndarray, b: np.ndarray) -> set[tuple[int, int, str]]:
-    ii, jj = np.meshgrid(np.arange(len(a)), np.arange(len(b)), indexing="ij")
-    ii, jj = ii.ravel(), jj.ravel()
-    out = set()
-    for name, predicate in BRUTE_FORCE.items():
-        mask = predicate(a[ii], b[jj])
-        out |= {(int(i), int(j), name) for i, j in zip(ii[mask], jj[mask])}
-    return out
-
-
+@pytest.mark.parametrize("index", ["auto", "strtree", "grid"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_all_relations_equal_brute_force(seed):
+def test_all_relations_equal_brute_force(seed, index):
     rng = np.random.default_rng(seed)
     a = random_geometries(rng, 40)
     b = random_geometries(rng, 60)
-    links = discover_links(a, b)
+    links = discover_links(a, b, index=index)
     assert links.as_set() == brute_force(a, b)
+
+
+@pytest.mark.parametrize("index", ["strtree", "grid"])
+def test_streaming_in_chunks_and_either_side_indexed(index):
+    rng = np.random.default_rng(7)
+    a = random_geometries(rng, 30)
+    b = random_geometries(rng, 80)
+    expected = brute_force(a, b)
+    # small chunks, tiny and huge grid cells, and the larger side given first
+    assert discover_links(a, b, index=index, chunk_size=7, cell_size=0.05 if index == "grid" else None).as_set() == expected
+    assert discover_links(a, b, index=index, cell_size=50.0 if index == "grid" else None).as_set() == expected
+    swapped = {(j, i, r) for i, j, r in brute_force(b, a)}
+    assert {(j, i, r) for i, j, r in discover_links(b, a, index=index).as_set()} == swapped
+
+
+@pytest.mark.parametrize("relation", RELATIONS)
+def test_single_relation_requests(relation):
+    rng = np.random.default_rng(11)
+    a = random_geometries(rng, 30)
+    b = random_geometries(rng, 30)
+    assert discover_links(a, b, relations=[relation]).as_set() == brute_force(a, b, relations={relation})
+
+
+def test_pair_filter_drops_pairs_before_verification():
+    rng = np.random.default_rng(5)
+    a = random_geometries(rng, 20)
+    b = random_geometries(rng, 20)
+    even = discover_links(a, b, pair_filter=lambda i, j: (i + j) % 2 == 0)
+    assert even.as_set() == {(i, j, r) for i, j, r in brute_force(a, b) if (i + j) % 2 == 0}
 
 
 def test_every_relation_occurs_in_the_test_data():

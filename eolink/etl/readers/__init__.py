@@ -15,7 +15,10 @@ product type         detected from                               reader
 
 A vector file given an explicit product type the detection would not find (say a
 change mask already vectorised to GeoPackage) is read by
-:func:`eolink.etl.readers.vector.read_vector`.
+:func:`eolink.etl.readers.vector.read_vector` (Shapefile, GeoPackage, GeoJSON,
+FlatGeobuf, GeoParquet, CSV with WKT or lon/lat columns, KML, GML). PostGIS tables
+and queries are read by :func:`eolink.etl.readers.postgis.read_postgis`; categorical
+GeoTIFFs larger than memory by ``read_raster(..., window_size=N)``.
 
 Errors: a missing, empty or corrupt file raises :class:`~eolink.errors.InputError`
 whose message starts with the file name and states the problem in one line.
@@ -51,7 +54,8 @@ READERS: dict[str, str] = {
 }
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".gtiff")
-VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".fgb", ".parquet", ".geoparquet", ".csv", ".geojsonl")
+VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".fgb", ".parquet", ".geoparquet", ".csv", ".geojsonl",
+                   ".kml", ".gml")
 
 
 def _reader(spec: str) -> Callable[..., FeatureTable]:

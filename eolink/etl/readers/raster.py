@@ -28,10 +28,19 @@ when absent): ``EOLINK_PRODUCT_TYPE``, ``EOLINK_SYNTHETIC``, ``EOLINK_TITLE``,
 ``EOLINK_CONFIDENCE``, ``EOLINK_N_CLASSES``; any other ``EOLINK_*`` tag goes to
 ``extra`` under its lower-cased name without the prefix.
 
+* ``window_size`` (pixels) processes the raster in square windows, reading one
+  window at a time, for rasters larger than memory. Regions of one window that
+  reach an inner window edge are merged with the regions of the same class they
+  share a pixel edge with (or, with 8-connectivity, a corner) in the
+  neighbouring windows, so the polygons, classes and pixel counts equal those
+  of the whole-raster run; ids are then assigned in row-major order of each
+  region's first pixel (``shapes``' own order, which the whole-raster run keeps,
+  may differ). Sieving (``min_pixels``) needs whole regions and is refused with
+  ``window_size``.
+
 The function is split into open/validate (:func:`_open_checked`), read
 (:func:`_read_classes`), polygonise (:func:`_polygonise`) and record
-(:func:`_product_record`) so that windowed processing of huge rasters can be
-added by calling the last three per window.
+(:func:`_product_record`); :func:`_polygonise_windowed` calls the first three per window.
 """
 
 from __future__ import annotations
@@ -114,16 +123,16 @@ def _open_checked(path: Path, band: int | None):
     return ds, band
 
 
-def _read_classes(ds: Any, path: Path, band: int) -> tuple[np.ndarray, np.ndarray]:
-    """The class array and its validity mask (True = data)."""
+def _read_classes(ds: Any, path: Path, band: int, window: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """The class array and its validity mask (True = data), of the whole raster or one window."""
     from rasterio.errors import RasterioError
 
     try:
-        data = ds.read(band)
+        data = ds.read(band, window=window)
         if ds.nodata is not None:
             valid = data != ds.nodata
         else:
-            valid = ds.read_masks(band) > 0
+            valid = ds.read_masks(band, window=window) > 0
     except (RasterioError, OSError) as err:
         raise fail(path, f"truncated or corrupt raster data ({err})") from err
     return data, valid
@@ -156,6 +165,86 @@ def _polygonise(
         geoms.append(shapely.geometry.shape(geom))
         codes.append(int(value))
     return np.asarray(geoms, dtype=object), np.asarray(codes, dtype=np.int64)
+
+
+def _polygonise_windowed(
+    ds: Any,
+    path: Path,
+    band: int,
+    *,
+    window_size: int,
+    connectivity: int,
+    ignore_classes: Sequence[int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Polygons (map coordinates), class codes and pixel counts, window by window (see the module docstring).
+
+    Polygons are built in pixel coordinates (exact integers), so that regions cut by
+    window edges can be matched exactly; they are moved to map coordinates at the end.
+    """
+    import shapely
+    from affine import Affine
+    from rasterio.windows import Window
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    height, width = ds.height, ds.width
+    ignore = np.asarray(list(ignore_classes), dtype=np.int64)
+    done_g: list[np.ndarray] = []
+    done_c: list[np.ndarray] = []
+    open_g: list[np.ndarray] = []
+    open_c: list[np.ndarray] = []
+    for row0 in range(0, height, window_size):
+        for col0 in range(0, width, window_size):
+            w, h = min(window_size, width - col0), min(window_size, height - row0)
+            data, valid = _read_classes(ds, path, band, Window(col0, row0, w, h))
+            geoms, codes = _polygonise(data, valid, Affine.translation(col0, row0), connectivity=connectivity,
+                                       min_pixels=None)
+            if len(ignore):
+                keep = ~np.isin(codes, ignore)
+                geoms, codes = geoms[keep], codes[keep]
+            if not len(geoms):
+                continue
+            b = shapely.bounds(geoms)
+            cut = (((b[:, 0] == col0) & (col0 > 0)) | ((b[:, 2] == col0 + w) & (col0 + w < width))
+                   | ((b[:, 1] == row0) & (row0 > 0)) | ((b[:, 3] == row0 + h) & (row0 + h < height)))
+            done_g.append(geoms[~cut]), done_c.append(codes[~cut])
+            open_g.append(geoms[cut]), open_c.append(codes[cut])
+    geoms = np.concatenate(done_g) if done_g else np.zeros(0, dtype=object)
+    codes = np.concatenate(done_c) if done_c else np.zeros(0, dtype=np.int64)
+    if open_g and sum(len(g) for g in open_g):
+        og, oc = np.concatenate(open_g), np.concatenate(open_c)
+        tree = shapely.STRtree(og)
+        left, right = tree.query(og, predicate="intersects")
+        pick = (left < right) & (oc[left] == oc[right])
+        left, right = left[pick], right[pick]
+        if connectivity == 4 and len(left):
+            # regions of one class connect across a window edge only through a shared pixel edge
+            shared = shapely.length(shapely.intersection(og[left], og[right])) > 0
+            left, right = left[shared], right[shared]
+        n = len(og)
+        graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
+        _, labels = connected_components(graph, directed=False)
+        order = np.argsort(labels, kind="stable")
+        bounds = np.flatnonzero(np.diff(labels[order])) + 1
+        merged = []
+        # one union per merged region: shapely has no grouped union
+        for group in np.split(order, bounds):
+            merged.append(og[group[0]] if len(group) == 1 else shapely.union_all(og[group], grid_size=1))
+        merged_codes = oc[order[np.r_[0, bounds]]]
+        geoms = np.concatenate([geoms, np.asarray(merged + [None], dtype=object)[:-1]])
+        codes = np.concatenate([codes, merged_codes])
+    pixels = np.rint(shapely.area(geoms)).astype(np.int64) if len(geoms) else np.zeros(0, np.int64)
+    if len(geoms):
+        # row-major order of each region's first pixel
+        b = shapely.bounds(geoms)
+        top = shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 1] + 1)
+        first_col = shapely.bounds(shapely.intersection(geoms, top))[:, 0]
+        order = np.lexsort((first_col, b[:, 1]))
+        geoms, codes, pixels = geoms[order], codes[order], pixels[order]
+        t = ds.transform
+        geoms = shapely.transform(geoms, lambda xy: np.column_stack([
+            t.c + xy[:, 0] * t.a + xy[:, 1] * t.b, t.f + xy[:, 0] * t.d + xy[:, 1] * t.e]))
+    return geoms, codes, pixels
 
 
 def _product_record(
@@ -225,6 +314,7 @@ def read_raster(
     simplify_tolerance: float | None = None,
     ignore_classes: Sequence[int] = (),
     product_id: str | None = None,
+    window_size: int | None = None,
 ) -> FeatureTable:
     """Read a categorical GeoTIFF as polygons, one per connected region of a class.
 
@@ -250,6 +340,9 @@ def read_raster(
         Class codes whose regions are not returned.
     product_id
         Product identifier; default the ``EOLINK_PRODUCT_ID`` tag, else the file stem.
+    window_size
+        Process the raster in windows of this many pixels square (rasters larger than
+        memory); the regions equal the whole-raster run's. Not with ``min_pixels``.
 
     Returns
     -------
@@ -282,6 +375,11 @@ def read_raster(
     path = check_file(path)
     if connectivity not in (4, 8):
         raise InputError(f"connectivity must be 4 or 8, not {connectivity!r}")
+    if window_size is not None:
+        if int(window_size) < 1:
+            raise InputError(f"window_size must be a positive number of pixels, not {window_size!r}")
+        if min_pixels is not None and min_pixels > 1:
+            raise InputError("min_pixels (sieving) needs whole regions and cannot be combined with window_size")
     with rasterio.Env(GDAL_PAM_ENABLED="NO"):
         ds, band = _open_checked(path, band)
         with ds:
@@ -294,20 +392,32 @@ def read_raster(
             if ptype not in RASTER_PRODUCT_TYPES:
                 raise fail(path, f"product type {ptype!r} is not a raster product ({', '.join(RASTER_PRODUCT_TYPES)})")
             src_crs = resolve_crs(path, ds.crs, crs)
-            data, valid = _read_classes(ds, path, band)
             transform = ds.transform
             record = _product_record(path, ds, tags, ptype, src_crs, product_id=product_id)
+            if window_size is not None:
+                geoms, codes, windowed_pixels = _polygonise_windowed(
+                    ds, path, band, window_size=int(window_size), connectivity=connectivity,
+                    ignore_classes=ignore_classes)
+            else:
+                data, valid = _read_classes(ds, path, band)
 
     report = ReadReport()
-    geoms, codes = _polygonise(data, valid, transform, connectivity=connectivity, min_pixels=min_pixels)
+    if window_size is None:
+        geoms, codes = _polygonise(data, valid, transform, connectivity=connectivity, min_pixels=min_pixels)
     report.rows_read = int(len(geoms))
-    if ignore_classes:
+    if window_size is not None:
+        report.notes.append(f"processed in windows of {int(window_size)} pixels")
+    if ignore_classes and window_size is None:
         keep = ~np.isin(codes, np.asarray(list(ignore_classes), dtype=np.int64))
         report.notes.append(f"ignored {int((~keep).sum())} regions of classes {sorted(set(ignore_classes))}")
         geoms, codes = geoms[keep], codes[keep]
 
     pixel_area = abs(transform.a * transform.e - transform.b * transform.d)
-    pixel_count = np.rint(shapely.area(geoms) / pixel_area).astype(np.int64) if len(geoms) else np.zeros(0, np.int64)
+    if window_size is not None:
+        pixel_count = windowed_pixels
+    else:
+        pixel_count = (np.rint(shapely.area(geoms) / pixel_area).astype(np.int64) if len(geoms)
+                       else np.zeros(0, np.int64))
     if _is_geographic(src_crs):
         area = geodesic_area(geoms, src_crs)
     else:

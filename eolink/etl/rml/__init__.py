@@ -8,6 +8,16 @@ table of a product is ``rml:source "features"``, its metadata row
 ``rml:source "product"``. Geometry functions (``eolf:asWKT`` and friends) are
 FNML functions.
 
+Vector files are sources too (reference formulation ``eolr:Features``,
+``https://w3id.org/eolink/rml#Features``, implied by the suffixes .shp, .gpkg,
+.geojson, .fgb, .parquet, .kml, .gml; ``rml:iterator`` names the layer), and so are
+PostgreSQL/PostGIS tables and queries: ``rr:logicalTable [ rr:tableName | rr:sqlQuery ]``
+read from ``execute(database=DSN)`` (``eolink map --database``), or
+``rml:logicalSource [ rml:source <#DB>; rml:query "…" ]`` with ``<#DB> a d2rq:Database;
+d2rq:jdbcDSN "jdbc:postgresql://host:port/db"`` (or a ``"postgresql://…"`` literal).
+:mod:`eolink.etl.rml.streaming` runs a mapping over sources larger than memory,
+chunk by chunk; :mod:`eolink.etl.distributed` runs it on a Dask cluster.
+
 >>> import geopandas as gpd
 >>> from shapely.geometry import Point
 >>> mapping = load_mapping('''
@@ -28,8 +38,9 @@ FNML functions.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping as AbstractMapping
+from collections.abc import Iterable, Iterator, Mapping as AbstractMapping
 from pathlib import Path
+from typing import Any
 
 from eolink.errors import InputError
 from eolink.etl.rml.executor import execute as _execute
@@ -42,6 +53,7 @@ __all__ = [
     "load_mapping",
     "execute",
     "execute_to_file",
+    "write_blocks",
     "Mapping",
     "TriplesMap",
     "Table",
@@ -81,14 +93,24 @@ def execute(
     sources: AbstractMapping[str, Table] | None = None,
     base_dir: Path | None = None,
     chunk_rows: int = 100_000,
-) -> Iterator[str]:
-    """Run ``mapping``, yielding blocks of N-Quads text.
+    database: str | None = None,
+    graphs: bool = True,
+    run_id: str | None = None,
+    row_offset: int = 0,
+    binary: bool = False,
+) -> Iterator[Any]:
+    """Run ``mapping``, yielding blocks of N-Quads text (``str``; UTF-8 ``bytes`` with ``binary=True``).
 
     Triples in the default graph are written as N-Triples lines (no graph term).
     ``sources`` maps in-memory table names (as written in ``rml:source``) to
     DataFrames, GeoDataFrames or lists of dicts. Every source is read and every
     reference checked before the first block is yielded; rows whose references
     are missing produce no triple. Duplicate lines are removed within a block.
+    ``database`` is the connection string SQL logical sources read from when the
+    mapping names none (R2RML ``rr:logicalTable``). ``graphs=False`` drops graph
+    terms (N-Triples output). ``run_id`` and ``row_offset`` fix blank-node labels
+    (``_:b{run_id}t{map}r{row}``), so runs over partitions of a source can
+    reproduce the labels of one run over the whole.
 
     Raises
     ------
@@ -97,24 +119,49 @@ def execute(
     InputError
         A source file is missing or unreadable.
     """
-    return _execute(mapping, sources=sources, base_dir=base_dir, chunk_rows=chunk_rows)
+    return _execute(mapping, sources=sources, base_dir=base_dir, chunk_rows=chunk_rows, database=database,
+                    graphs=graphs, run_id=run_id, row_offset=row_offset, binary=binary)
 
 
-def execute_to_file(mapping: Mapping, output: Path, **kw: object) -> int:
-    """Run ``mapping`` into the N-Quads file ``output``; return the number of quads written.
+def write_blocks(blocks: Iterable[str | bytes | memoryview], output: Path) -> int:
+    """Write blocks of N-Triples/N-Quads text (str, or UTF-8 bytes) to ``output``; return the number of lines.
 
-    The file is written under a temporary name and renamed when complete, so a
-    failed run leaves no partial output.
+    The file is written under a temporary name (``output`` + ``.part``) and renamed
+    when complete, so a failed or interrupted run (``KeyboardInterrupt`` included)
+    leaves no partial output.
+
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "x.nt"
+    >>> write_blocks(["<a:s> <a:p> <a:o> .\\n"], out), out.read_text()
+    (1, '<a:s> <a:p> <a:o> .\\n')
     """
     output = Path(output)
     partial = output.with_name(output.name + ".part")
     count = 0
     try:
-        with partial.open("w", encoding="utf-8", newline="\n") as fh:
-            for block in execute(mapping, **kw):  # type: ignore[arg-type]
-                fh.write(block)
-                count += block.count("\n")
+        with partial.open("wb") as fh:
+            for block in blocks:
+                data = block.encode("utf-8") if isinstance(block, str) else block
+                fh.write(data)
+                count += _count_newlines(data)
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
     return count
+
+
+def _count_newlines(data: bytes | memoryview) -> int:
+    return (data if isinstance(data, bytes) else bytes(data)).count(b"\n")
+
+
+def execute_to_file(mapping: Mapping, output: Path, *, streaming: bool = True, **kw: Any) -> int:
+    """Run ``mapping`` into the N-Quads file ``output``; return the number of quads written.
+
+    With ``streaming`` (default) chunkable sources are read a chunk at a time
+    (:func:`eolink.etl.rml.streaming.execute_streaming`); keyword arguments go to the
+    executor. A failed run leaves no partial output (see :func:`write_blocks`).
+    """
+    from eolink.etl.rml.streaming import execute_streaming
+
+    blocks = execute_streaming(mapping, binary=True, **kw) if streaming else execute(mapping, binary=True, **kw)
+    return write_blocks(blocks, output)

@@ -55,6 +55,8 @@ _NON_ASCII_UNSAFE_RE = r"[^\x00-\x7F" + _UCS + "]"
 _UNSAFE_ASCII = [chr(c) for c in range(128) if not (chr(c).isalnum() or chr(c) in "-._~%")]
 _ABSOLUTE_RE = r"^[A-Za-z][A-Za-z0-9+.\-]*:"
 _VALID_IRI_RE = r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>\"{}|^`\\]*$"
+#: An absolute IRI with only characters N-Triples allows (public: the executor's template check uses it).
+VALID_IRI_RE = _VALID_IRI_RE
 
 
 def escape_literal(text: str) -> str:
@@ -63,7 +65,9 @@ def escape_literal(text: str) -> str:
 
 
 def escape_literals(arr: pa.Array) -> pa.Array:
-    """:func:`escape_literal` for a whole column."""
+    """:func:`escape_literal` for a whole column (one scan when nothing needs escaping)."""
+    if not _any(pc.match_substring_regex(arr, r'[\\"\n\r]')):
+        return arr
     for old, new in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r")):
         if _any(pc.match_substring(arr, old)):
             arr = pc.replace_substring(arr, old, new)

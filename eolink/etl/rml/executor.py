@@ -68,13 +68,26 @@ def execute(
     sources: AbstractMapping[str, Table] | None = None,
     base_dir: Path | None = None,
     chunk_rows: int = 100_000,
-) -> Iterator[str]:
-    """Run ``mapping``; yield blocks of N-Quads text (see :func:`eolink.etl.rml.execute`)."""
+    database: str | None = None,
+    graphs: bool = True,
+    run_id: str | None = None,
+    row_offset: int = 0,
+    binary: bool = False,
+) -> Iterator[Any]:
+    """Run ``mapping``; yield blocks of N-Quads text (see :func:`eolink.etl.rml.execute`).
+
+    ``binary=True`` yields UTF-8 ``bytes`` blocks instead of ``str`` (for writing files).
+    """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be positive")
     run = _Run(mapping, sources or {}, base_dir if base_dir is not None else mapping.base_dir, chunk_rows)
+    run.database = database
+    run.graphs = graphs
+    run.row_offset = row_offset
+    if run_id is not None:
+        run.run_id = run_id
     run.prepare()
-    yield from run.blocks()
+    yield from (run.byte_blocks() if binary else run.blocks())
 
 
 def _align(vals: list[_Vals]) -> tuple[np.ndarray, list[pa.Array]]:
@@ -92,6 +105,20 @@ def _align(vals: list[_Vals]) -> tuple[np.ndarray, list[pa.Array]]:
     return rows, texts
 
 
+def _absolute_template(term_map: TermMap) -> bool:
+    """Whether every IRI of this template is absolute and valid whatever the values.
+
+    True for templates starting with an absolute IRI whose literal parts hold only
+    IRI characters: the inserted values are IRI-safe (percent-encoded), so the
+    per-value resolution and validation can be skipped.
+    """
+    template = term_map.template
+    if term_map.kind != "template" or template is None or not template.parts or template.parts[0][0]:
+        return False
+    probe = "".join("x" if is_ref else text for is_ref, text in template.parts)
+    return bool(re.match(T.VALID_IRI_RE, probe))
+
+
 class _Run:
     def __init__(self, mapping: Mapping, tables: AbstractMapping[str, Table], base_dir: Path | None,
                  chunk_rows: int) -> None:
@@ -106,6 +133,9 @@ class _Run:
         self.index = {tm.iri: k for k, tm in enumerate(mapping.triples_maps)}
         self.run_id = secrets.token_hex(3)
         self.parent_cache: dict[tuple[str, tuple[str, ...]], tuple[np.ndarray, list[pa.Array], pa.Array]] = {}
+        self.database: str | None = None
+        self.graphs = True  # False: N-Triples, graph terms dropped
+        self.row_offset = 0  # added to row numbers in blank-node labels (partitioned runs)
 
     # -- preparation: read every source once and check every reference --------------------
     def prepare(self) -> None:
@@ -128,10 +158,11 @@ class _Run:
                         checks.append((parent, parent.logical_source, join.parent))
         for source, refs in wanted.items():
             try:
-                frame = load_source(source, references=sorted(refs), tables=self.tables, base_dir=self.base_dir)
-            except MappingError as err:
+                frame = load_source(source, references=sorted(refs), tables=self.tables, base_dir=self.base_dir,
+                                    database=self.database)
+            except EolinkError as err:
                 users = [tm.name for tm in self.mapping.triples_maps if tm.logical_source == source]
-                raise MappingError(f"TriplesMap {users[0]}: {err}") from err
+                raise type(err)(f"TriplesMap {users[0]}: {err.message}") from err
             self.frames[source] = frame
             self.list_columns[source] = {
                 c for c in frame.columns
@@ -160,44 +191,83 @@ class _Run:
             self._check_functions(tm, inner)
 
     # -- emission ---------------------------------------------------------------------
-    def blocks(self) -> Iterator[str]:
+    def arrays(self) -> Iterator[pa.StringArray]:
+        """The lines of each chunk of each triples map, as one string array per chunk (no nulls)."""
         for tm in self.mapping.triples_maps:
             frame = self.frames[tm.logical_source]
             for start in range(0, len(frame), self.chunk_rows):
                 chunk = frame.iloc[start : start + self.chunk_rows]
                 if start:
                     chunk = chunk.reset_index(drop=True)
-                lines = self.quads(tm, chunk, start)
+                lines, distinct = self.quads(tm, chunk, start)
                 if lines:
-                    arr = pc.unique(pa.concat_arrays([a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
-                                                      for a in lines]))
+                    arr = pa.concat_arrays([a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+                                            for a in lines])
+                    if not distinct:
+                        arr = pc.unique(arr)
                     if len(arr):
-                        yield pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(arr)], pa.int32()), arr),
-                                             "")[0].as_py()
+                        yield arr
 
-    def quads(self, tm: TriplesMap, chunk: pd.DataFrame, start: int) -> list[pa.Array]:
+    def blocks(self) -> Iterator[str]:
+        for arr in self.arrays():
+            yield pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(arr)], pa.int32()), arr), "")[0].as_py()
+
+    def byte_blocks(self) -> Iterator[bytes]:
+        """UTF-8 blocks straight from the arrays' data buffers (no Python strings: the fast path to files)."""
+        for arr in self.arrays():
+            if arr.type != pa.string():
+                arr = arr.cast(pa.string())
+            _, offsets, data = arr.buffers()
+            bounds = np.frombuffer(offsets, dtype=np.int32)[arr.offset: arr.offset + len(arr) + 1]
+            yield data.slice(int(bounds[0]), int(bounds[-1]) - int(bounds[0])).to_pybytes()
+
+    def quads(self, tm: TriplesMap, chunk: pd.DataFrame, start: int) -> tuple[list[pa.Array], bool]:
+        """The lines of one chunk, and whether they are known to be pairwise distinct (no dedup needed).
+
+        Lines are distinct when the subjects are distinct values, one per row, and every
+        (predicate, object map) pair has a constant predicate and at most one object per
+        row, with no predicate shared by two object maps that could give equal objects.
+        Proving this is far cheaper than hashing every line.
+        """
         n = len(chunk)
         subject = self.term(tm, tm.subject.term, chunk, start)
         sgraphs = [self.term(tm, g, chunk, start) for g in tm.subject.graphs]
         out: list[pa.Array] = []
-        for cls in tm.subject.classes:
-            out += self.emit(n, subject, _RDF_TYPE, f"<{cls}>", sgraphs)
+        pairs: list[tuple[Term, Term, list[Term]]] = [(_RDF_TYPE, f"<{cls}>", sgraphs) for cls in tm.subject.classes]
         for pom in tm.predicate_object_maps:
             graphs = sgraphs + [self.term(tm, g, chunk, start) for g in pom.graphs]
             preds = [self.term(tm, p, chunk, start) for p in pom.predicates]
             objs = [self.term(tm, o, chunk, start) for o in pom.objects]
             objs += [self.ref_object(tm, rom, chunk, start) for rom in pom.ref_objects]
-            for p in preds:
-                for o in objs:
-                    out += self.emit(n, subject, p, o, graphs)
-        return out
+            pairs += [(p, o, graphs) for p in preds for o in objs]
+        for p, o, graphs in pairs:
+            out += self.emit(n, subject, p, o, graphs)
+        return out, self._distinct(subject, pairs)
+
+    @staticmethod
+    def _distinct(subject: Term, pairs: list[tuple[Term, Term, list[Term]]]) -> bool:
+        if not (isinstance(subject, _Vals) and subject.unique):
+            return False
+        objects_of: dict[str, list[Term]] = {}
+        for p, o, graphs in pairs:
+            if not isinstance(p, str):
+                return False
+            if not (isinstance(o, str) or (isinstance(o, _Vals) and o.unique)):
+                return False
+            if any(isinstance(g, _Vals) and not g.unique for g in graphs):
+                return False
+            objects_of.setdefault(p, []).append(o)
+        for objs in objects_of.values():
+            if len(objs) > 1 and (any(isinstance(o, _Vals) for o in objs) or len(set(objs)) < len(objs)):  # type: ignore[arg-type]
+                return False
+        return bool(pc.count_distinct(subject.text).as_py() == len(subject.text))
 
     def emit(self, n: int, s: Term, p: Term, o: Term, graphs: list[Term]) -> list[pa.Array]:
         if n == 0:
             return []
         out = []
         targets: list[Term] = []
-        for g in graphs or [None]:
+        for g in (graphs if self.graphs else None) or [None]:
             if not any(g is t or (isinstance(g, str) and g == t) for t in targets):
                 targets.append(g)
         for g in targets:
@@ -220,12 +290,14 @@ class _Run:
         rows = np.arange(n)
         if term_map.kind == "none":
             labels = pa.array(np.char.add(f"_:b{self.run_id}t{self.index[tm.iri]}r",
-                                          np.arange(start, start + n).astype(str)), pa.string())
+                                          (np.arange(start, start + n) + self.row_offset).astype(str)), pa.string())
             return _Vals(rows, labels, True)
         vals = self.text(tm, term_map, frame).dropna()
         text = vals.text
         if term_map.term_type == "IRI":
-            text = T.concat("<", T.resolve_iris(text, self.base_iri), ">")
+            if not _absolute_template(term_map):
+                text = T.resolve_iris(text, self.base_iri)
+            text = T.concat("<", text, ">")
         elif term_map.term_type == "BlankNode":
             text = T.concat("_:", T.blank_labels(text))
         else:

@@ -47,7 +47,13 @@ __all__ = ["parse_mapping"]
 #: Base used to parse mappings that declare none: ``<#Parcels>`` then reads back as ``<#Parcels>``.
 _PARSE_BASE = "http://eolink.invalid/mapping"
 _BASE_RE = re.compile(r"(?:@base|(?i:\bBASE))\s*<([^>]*)>")
-_SUFFIX_FORMULATION = {".csv": "CSV", ".tsv": "CSV", ".json": "JSONPath", ".xml": "XPath"}
+_SUFFIX_FORMULATION = {".csv": "CSV", ".tsv": "CSV", ".json": "JSONPath", ".xml": "XPath"} | {
+    s: "Features" for s in (".shp", ".gpkg", ".geojson", ".fgb", ".parquet", ".geoparquet", ".kml", ".gml")}
+_DB_SCHEMES = ("postgresql://", "postgres://", "jdbc:postgresql://")
+
+
+def _short(dsn: str) -> str:
+    return dsn.split("@")[-1] if "://" in dsn else dsn
 
 
 def parse_mapping(text: str, *, origin: str = "<text>", base_dir: Path | None = None) -> Mapping:
@@ -115,27 +121,49 @@ class _Parser:
         return TriplesMap(str(node), self.name(node), source, subject, poms)
 
     def logical_source(self, node: Node, where: str) -> LogicalSource:
+        """The logical source: a file, an in-memory table, or a SQL table/query over a database.
+
+        SQL: ``rr:logicalTable [ rr:tableName | rr:sqlQuery ]`` (the database is the one
+        given to ``execute(database=…)``, unless an in-memory table has the name), or
+        ``rml:logicalSource [ rml:source DB; rml:query | rr:sqlQuery | rr:tableName ]``
+        where DB is a ``d2rq:Database`` (``d2rq:jdbcDSN``, ``d2rq:username``,
+        ``d2rq:password``) or a connection-string literal (``"postgresql://…"``).
+        """
         sources = self.values(node, "logicalSource")
         tables = self.values(node, "logicalTable")
         if len(sources) + len(tables) != 1:
             raise MappingError(f"{where}: needs exactly one logical source, has {len(sources) + len(tables)}")
         if tables:
             table = tables[0]
-            if self.values(table, "sqlQuery"):
-                raise MappingError(f"{where}: SQL logical tables (rr:sqlQuery) are not supported")
+            query = self.one(table, "sqlQuery", where)
+            if query is not None:
+                return LogicalSource("", "SQL", str(query))
             name = self.one(table, "tableName", where)
             if name is None:
-                raise MappingError(f"{where}: logical table has no rr:tableName")
+                raise MappingError(f"{where}: logical table has neither rr:tableName nor rr:sqlQuery")
             return LogicalSource(str(name), "table")
         ls = sources[0]
-        if self.values(ls, "sqlQuery"):
-            raise MappingError(f"{where}: query logical sources are not supported")
+        query = self.one(ls, "sqlQuery", where)
         src = self.one(ls, "source", where)
+        table_name = self.one(ls, "tableName", where)
+        database = self.database(src, where) if src is not None else None
+        if query is not None or (database is not None and table_name is not None):
+            from eolink.etl.readers.postgis import table_query
+
+            if query is not None and table_name is not None:
+                raise MappingError(f"{where}: logical source has both a query and a table name")
+            sql = str(query) if query is not None else table_query(str(table_name))
+            if src is not None and database is None:
+                raise MappingError(f"{where}: a query logical source needs a database source (d2rq:Database or "
+                                   f"a postgresql:// connection string), not {src}")
+            return LogicalSource(database or "", "SQL", sql)
         if src is None:
-            name = self.one(ls, "tableName", where)
-            if name is None:
+            if table_name is None:
                 raise MappingError(f"{where}: logical source has no rml:source")
-            return LogicalSource(str(name), "table")
+            return LogicalSource(str(table_name), "table")
+        if database is not None:
+            raise MappingError(f"{where}: database source {_short(database)} needs rml:query, rr:sqlQuery or "
+                               "rr:tableName")
         relative_to = "base"
         if isinstance(src, BNode):
             path = self.one(src, "path", where)
@@ -155,8 +183,28 @@ class _Parser:
             formulation = V.REFERENCE_FORMULATIONS[rf]  # type: ignore[index]
         else:
             raise MappingError(f"{where}: unsupported reference formulation <{rf}>")
+        if formulation == "SQL":
+            raise MappingError(f"{where}: SQL reference formulation without a database source and a query")
         iterator = self.one(ls, "iterator", where)
         return LogicalSource(src_text, formulation, None if iterator is None else str(iterator), relative_to)  # type: ignore[arg-type]
+
+    def database(self, src: Node, where: str) -> str | None:
+        """The connection string of a database source, None when ``src`` is not a database."""
+        if isinstance(src, Literal) and str(src).startswith(_DB_SCHEMES):
+            return str(src)
+        if isinstance(src, (BNode, URIRef)):
+            dsn = self.g.value(src, V.D2RQ.jdbcDSN)
+            if dsn is None and (src, V.RDF.type, V.D2RQ.Database) not in self.g:
+                return None
+            if dsn is None:
+                raise MappingError(f"{where}: d2rq:Database without d2rq:jdbcDSN")
+            from eolink.etl.readers.postgis import to_libpq
+
+            user = self.g.value(src, V.D2RQ.username)
+            password = self.g.value(src, V.D2RQ.password)
+            return to_libpq(str(dsn), user=None if user is None else str(user),
+                            password=None if password is None else str(password))
+        return None
 
     def subject_map(self, node: Node, where: str) -> SubjectMap:
         maps = self.values(node, "subjectMap")

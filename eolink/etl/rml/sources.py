@@ -1,6 +1,11 @@
 """Logical-source readers: files and in-memory tables -> pandas DataFrames.
 
-One reader per reference formulation, registered in :data:`READERS`. A reader
+One reader per reference formulation, registered in :data:`READERS`; besides
+CSV, JSONPath and XPath, ``Features`` reads vector files (Shapefile, GeoPackage,
+GeoJSON, FlatGeobuf, GeoParquet, KML, GML; ``rml:iterator`` names the layer)
+through :func:`eolink.etl.readers.vector.read_features` — columns ``id`` (row
+number), the attributes and ``geometry`` — and ``SQL`` reads a PostGIS/PostgreSQL
+table or query through :func:`eolink.etl.readers.postgis.read_postgis`. A reader
 returns one row per iteration; for CSV and in-memory tables the columns are the
 table's, for JSONPath and XPath they are the references the mapping uses (a
 reference that matches nothing in any record gets no column, so the executor
@@ -27,7 +32,7 @@ import pandas as pd
 from eolink.errors import InputError, MappingError
 from eolink.etl.rml.model import LogicalSource
 
-__all__ = ["SourceReader", "READERS", "load_source", "Table"]
+__all__ = ["SourceReader", "READERS", "load_source", "source_key", "Table"]
 
 #: What callers may pass as an in-memory source.
 Table = pd.DataFrame | Sequence[AbstractMapping[str, Any]]
@@ -142,12 +147,34 @@ def read_xml(path: Path, iterator: str | None, references: Collection[str]) -> p
     return pd.DataFrame(columns, index=pd.RangeIndex(len(nodes)), dtype=object)
 
 
+def read_vector_features(path: Path, iterator: str | None, references: Collection[str]) -> pd.DataFrame:
+    """A vector file as a feature table (``iterator``: layer name or index)."""
+    from eolink.etl.readers.vector import read_features
+
+    layer: str | int | None = iterator
+    if iterator is not None and iterator.isdigit():
+        layer = int(iterator)
+    return read_features(path, layer=layer)
+
+
 #: reference formulation -> file reader.
 READERS: dict[str, Callable[[Path, str | None, Collection[str]], pd.DataFrame]] = {
     "CSV": read_csv,
     "JSONPath": read_json,
     "XPath": read_xml,
+    "Features": read_vector_features,
 }
+
+
+def source_key(source: LogicalSource) -> str:
+    """The key under which an in-memory table replaces ``source`` in ``tables``.
+
+    The source text (file path or table name), or ``"sql:"`` + the query for SQL sources.
+
+    >>> source_key(LogicalSource("db", "SQL", "SELECT 1"))
+    'sql:SELECT 1'
+    """
+    return f"sql:{source.iterator}" if source.formulation == "SQL" else source.source
 
 
 def load_source(
@@ -156,16 +183,35 @@ def load_source(
     references: Collection[str],
     tables: AbstractMapping[str, Table] | None = None,
     base_dir: Path | None = None,
+    database: str | None = None,
 ) -> pd.DataFrame:
-    """Rows of ``source``: an in-memory table when its name is a key of ``tables``, else a file."""
-    if tables is not None and source.source in tables:
-        table = tables[source.source]
+    """Rows of ``source``: an in-memory table when its name is a key of ``tables``, else a file or database.
+
+    ``database`` is the connection string used by SQL sources that name none
+    (R2RML ``rr:logicalTable``): a table name that is not a key of ``tables`` is
+    then read from it.
+    """
+    key = source_key(source)
+    if source.formulation == "SQL" and not (tables is not None and key in tables):
+        from eolink.etl.readers.postgis import read_postgis
+
+        dsn = source.source or database
+        if not dsn:
+            raise MappingError("SQL logical source but no database: give one in the mapping (d2rq:Database) "
+                               "or as database= / --database")
+        return read_postgis(dsn, query=source.iterator)
+    if tables is not None and key in tables:
+        table = tables[key]
         frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame.from_records(list(table))
         if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
             frame = frame.reset_index(drop=True)
         return frame
     if source.formulation == "table":
-        raise MappingError(f"no in-memory table named {source.source!r} was given")
+        if database:
+            from eolink.etl.readers.postgis import read_postgis
+
+            return read_postgis(database, table=source.source)
+        raise MappingError(f"no in-memory table named {source.source!r} was given (nor a database= to read it from)")
     base = Path.cwd() if source.relative_to == "cwd" or base_dir is None else base_dir
     path = Path(source.source)
     if not path.is_absolute():

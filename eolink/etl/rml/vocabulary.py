@@ -31,6 +31,8 @@ __all__ = [
     "GREL_NEW",
     "GEO",
     "CSVW",
+    "D2RQ",
+    "EOLR",
     "RDF",
     "PROPERTY",
     "TERM_TYPES",
@@ -54,6 +56,10 @@ GREL = Namespace("http://users.ugent.be/~bjdmeest/function/grel.ttl#")
 GREL_NEW = Namespace("https://w3id.org/grel#")
 GEO = Namespace("http://www.opengis.net/ont/geosparql#")
 CSVW = Namespace("http://www.w3.org/ns/csvw#")
+#: D2RQ database descriptions (``rml:source [ a d2rq:Database; d2rq:jdbcDSN "jdbc:postgresql://…" ]``).
+D2RQ = Namespace("http://www.wiwiss.fu-berlin.de/suhl/bizer/D2RQ/0.1#")
+#: eolink's RML extensions: the ``eolr:Features`` reference formulation (vector files read by the readers).
+EOLR = Namespace("https://w3id.org/eolink/rml#")
 
 
 def _both(name: str, *extra: URIRef) -> tuple[URIRef, ...]:
@@ -121,8 +127,13 @@ TERM_TYPES: dict[URIRef, str] = {
     RR.Literal: "Literal",
 }
 
-#: reference-formulation IRI -> "CSV" | "JSONPath" | "XPath".
+#: reference-formulation IRI -> "CSV" | "JSONPath" | "XPath" | "Features" | "SQL".
 REFERENCE_FORMULATIONS: dict[URIRef, str] = {
+    EOLR.Features: "Features",
+    QL.SQL2008: "SQL",
+    RML.SQL2008Table: "SQL",
+    RML.SQL2008Query: "SQL",
+    RR.SQL2008: "SQL",
     QL.CSV: "CSV",
     QL.JSONPath: "JSONPath",
     QL.XPath: "XPath",
