@@ -1,0 +1,1 @@
+"""Data files of eolink.search (the gazetteer of the Helsinki region)."""
