@@ -47,7 +47,13 @@ def create_app(settings: Settings, *, store: EmbeddedStore | None = None) -> Fas
 
     app = FastAPI(title="eolink", version=__version__, lifespan=lifespan)
     app.state.settings = settings
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["X-Eolink-Truncated", "X-Eolink-Result-Limit", "X-Eolink-Partial", "X-Eolink-Failed-Sources", "Retry-After"],
+    )
 
     @app.exception_handler(EolinkError)
     async def problem(_: Request, err: EolinkError) -> JSONResponse:

@@ -34,6 +34,7 @@ __all__ = [
     "term_to_json",
     "term_from_json",
     "negotiate",
+    "geojson_features",
 ]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -44,6 +45,7 @@ RESULT_FORMATS: dict[str, str] = {
     "xml": "application/sparql-results+xml",
     "csv": "text/csv",
     "tsv": "text/tab-separated-values",
+    "geojson": "application/geo+json",
 }
 #: RDF formats for CONSTRUCT/DESCRIBE: name -> media type.
 RDF_FORMATS: dict[str, str] = {
@@ -227,13 +229,90 @@ def _tsv(result: QueryResult) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+_GEOMETRY_DATATYPES = frozenset(
+    "http://www.opengis.net/ont/geosparql#" + name for name in ("wktLiteral", "gmlLiteral", "geoJSONLiteral", "kmlLiteral")
+)
+
+
+def _is_geometry(term: Term | None) -> bool:
+    return isinstance(term, ox.Literal) and term.datatype.value in _GEOMETRY_DATATYPES
+
+
+def _plain(term: Term | None) -> object:
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        kind = term.datatype.value.rsplit("#", 1)[-1]
+        if kind in ("integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger"):
+            try:
+                return int(term.value)
+            except ValueError:
+                return term.value
+        if kind in ("double", "float", "decimal"):
+            try:
+                return float(term.value)
+            except ValueError:
+                return term.value
+        if kind == "boolean":
+            return term.value in ("true", "1")
+        return term.value
+    if isinstance(term, ox.Triple):
+        return str(term)
+    return term.value
+
+
+def geojson_features(result: QueryResult) -> dict[str, object]:
+    """A SELECT result as a GeoJSON FeatureCollection (geometries reprojected to CRS84).
+
+    The geometry column is the first variable bound to a geometry literal; the other
+    variables become properties (numbers and booleans as JSON values, other terms as
+    their lexical form or IRI). Rows whose geometry is unbound or unparsable get a
+    ``null`` geometry.
+
+    >>> r = QueryResult.select(["s", "g"], [(ox.NamedNode("http://ex/a"),
+    ...     ox.Literal("POINT (1 2)", datatype=ox.NamedNode("http://www.opengis.net/ont/geosparql#wktLiteral")))])
+    >>> geojson_features(r)["features"][0]["geometry"]
+    {'type': 'Point', 'coordinates': [1.0, 2.0]}
+    """
+    if result.kind != "select":
+        raise QueryError("GeoJSON results exist only for SELECT queries")
+    import shapely
+
+    from eolink.errors import EolinkError
+    from eolink.sparql.geosparql import parse_geometry_literal, to_crs84
+
+    column = next(
+        (i for i in range(len(result.variables)) if any(_is_geometry(row[i]) for row in result.rows)),
+        None,
+    )
+    features = []
+    for row in result.rows:  # one feature per row: rows are already materialised Python objects
+        geometry = None
+        if column is not None and _is_geometry(row[column]):
+            try:
+                value = parse_geometry_literal(row[column])
+                geometry = json.loads(shapely.to_geojson(to_crs84(value.geometry, value.crs)))
+            except EolinkError:
+                geometry = None
+        properties = {v: _plain(t) for i, (v, t) in enumerate(zip(result.variables, row)) if i != column and t is not None}
+        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+    collection: dict[str, object] = {"type": "FeatureCollection", "features": features}
+    if column is not None:
+        collection["geometryVariable"] = result.variables[column]
+    return collection
+
+
+def _geojson(result: QueryResult) -> bytes:
+    return json.dumps(geojson_features(result), ensure_ascii=False).encode()
+
+
 def serialize(result: QueryResult, fmt: str) -> bytes:
     """Serialise ``result`` in one of :data:`RESULT_FORMATS` or, for graphs, :data:`RDF_FORMATS`."""
     if result.kind == "graph":
         if fmt not in _RDF_OX:
             raise QueryError(f"CONSTRUCT/DESCRIBE results can be {', '.join(RDF_FORMATS)}, not {fmt}")
         return ox.serialize(result.triples, format=_RDF_OX[fmt]) or b""
-    writers = {"json": _json, "xml": _xml, "csv": _csv, "tsv": _tsv}
+    writers = {"json": _json, "xml": _xml, "csv": _csv, "tsv": _tsv, "geojson": _geojson}
     if fmt not in writers:
         raise QueryError(f"results can be {', '.join(RESULT_FORMATS)}, not {fmt}")
     return writers[fmt](result)
@@ -248,7 +327,7 @@ def negotiate(accept: str | None, kind: str, requested: str | None = None) -> st
     'turtle'
     """
     table = RDF_FORMATS if kind == "graph" else RESULT_FORMATS
-    aliases = {"ttl": "turtle", "nt": "ntriples", "n-triples": "ntriples", "json-ld": "jsonld", "rdf": "rdfxml", "srj": "json", "srx": "xml"}
+    aliases = {"ttl": "turtle", "nt": "ntriples", "n-triples": "ntriples", "json-ld": "jsonld", "rdf": "rdfxml", "srj": "json", "srx": "xml", "geo+json": "geojson"}
     if requested:
         name = aliases.get(requested.lower(), requested.lower())
         if name in table:

@@ -47,8 +47,10 @@ class Server:
 
 def start_server(data_dir: Path, *, token: str | None = None, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = dict(os.environ, **(extra_env or {}))
+    env = dict(os.environ)
     env.pop("EOLINK_TOKEN", None)
+    env.pop("EOLINK_FEDERATION", None)
+    env.update(extra_env or {})
     command = [sys.executable, "-m", "eolink.cli", "serve", "--data-dir", str(data_dir), "--port", str(port)]
     if token:
         command += ["--token", token]
@@ -60,6 +62,8 @@ def start_server(data_dir: Path, *, token: str | None = None, extra_env: dict[st
             raise RuntimeError(f"server exited: {proc.stderr.read()}")
         try:
             if httpx.get(url + "/health", timeout=1).status_code == 200:
+                # the first query starts the query-worker fork server: do it here, with time to spare
+                httpx.get(url + "/sparql", params={"query": "ASK {}"}, timeout=120)
                 return proc, url
         except httpx.HTTPError:
             time.sleep(0.2)

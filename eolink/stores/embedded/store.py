@@ -118,6 +118,8 @@ class EmbeddedStore:
     ) -> None:
         self.path = path
         self.planner = planner
+        #: bumped on every load, drop and update, so caches (search, query workers) know the store changed
+        self.generation = 0
         self.rdfs = rdfs
         self.rewrite = rewrite
         self._write_lock = threading.Lock()
@@ -239,6 +241,7 @@ class EmbeddedStore:
             self._entail()
             self._store.flush()
             self._clear_pending()
+            self.generation += 1
         return self.count(graph)
 
     def _entail(self) -> None:
@@ -274,6 +277,7 @@ class EmbeddedStore:
                 return False
             self._store.remove_graph(node)
             self._entail()
+            self.generation += 1
         return True
 
     def update(self, sparql: str, *, max_depth: int = 200) -> None:
@@ -291,6 +295,7 @@ class EmbeddedStore:
             finally:
                 self.index.sync(self._store)
                 self._entail()
+                self.generation += 1
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -174,3 +174,33 @@ def test_describe_and_construct_over_sources(federation, union_store):
     assert {str(t) for t in asyncio.run(federation.query(query)).result.triples} == {str(t) for t in union_store.query(query).triples}
     ask = "PREFIX ex: <http://example.org/gfb/> ASK { ?o ex:ofParcel ?p . ?p ex:inUnit ?u . ?u ex:name \"Unit 0\" }"
     assert asyncio.run(federation.query(ask)).result.boolean == union_store.query(ask).boolean
+
+
+def test_temporal_pruning_from_time_extents():
+    from eolink.sparql.federation.sources import FederationConfig, SourceConfig
+
+    stores = {}
+    for name, year in (("y2023", 2023), ("y2024", 2024)):
+        store = open_store(None)
+        store.load("http://ex/g", "".join(f'<http://ex/{name}/{m}> <http://ex/date> "{year}-{m:02d}-15"^^<http://www.w3.org/2001/XMLSchema#date> .\n' for m in range(1, 13)))
+        stores[name] = store
+    fed = Federation(FederationConfig([SourceConfig("y2023", "local"), SourceConfig("y2024", "local")]), store=stores["y2023"], descriptions={})
+    fed.sources["y2023"].store = stores["y2023"]
+    fed.sources["y2024"].store = stores["y2024"]
+    asyncio.run(fed.describe(save=False))
+    assert fed.descriptions["y2023"].time_end == "2023-12-15"
+    query = 'SELECT ?s WHERE { ?s <http://ex/date> ?d FILTER(?d >= "2024-03-01"^^<http://www.w3.org/2001/XMLSchema#date> && ?d < "2024-05-01"^^<http://www.w3.org/2001/XMLSchema#date>) }'
+    answer = asyncio.run(fed.query(query))
+    assert sorted(r[0].value for r in answer.result.rows) == ["http://ex/y2024/3", "http://ex/y2024/4"]
+    assert answer.requests["y2023"] == 0 and answer.requests["y2024"] == 1
+
+
+def test_spatial_join_is_pushed_with_the_other_sides_geometry(federation, dataset):
+    answer = asyncio.run(federation.query(WORKLOAD["Q5-parcels-within-unit"][1]))
+    pushed = [s for s in answer.steps if s.cross_filters]
+    assert pushed and any("sfWithin" in f.text for s in pushed for f in s.cross_filters)
+    # brute force with shapely: the parcels inside Unit 3's square
+    unit = next(line for line in dataset.parts["admin"].splitlines() if line.startswith("<http://example.org/gfb/unit/3/geom>"))
+    square = shapely.from_wkt(unit.split('"')[1])
+    truth = {p for p, wkt in dataset.parcel_wkt.items() if shapely.within(shapely.from_wkt(wkt), square)}
+    assert {row[0].value for row in answer.result.rows} == truth

@@ -1,0 +1,279 @@
+"""Queries in worker processes: a per-query timeout that really frees what the query holds.
+
+pyoxigraph cannot cancel a running query, and a thread cannot be killed. So the
+endpoint runs each query of an on-disk store in a worker *process* that opens the
+store read-only; a query that outlives its deadline gets its worker killed (the
+operating system takes back its memory and CPU at once) and a fresh worker is
+started for the next query. There are at most ``max_concurrent_queries`` workers;
+when all are busy the endpoint answers 503 with ``Retry-After`` instead of
+queueing without bound.
+
+Workers see writes made through the app: every write bumps a generation counter
+and flushes the store, and a worker whose store is older reopens it before its
+next query. An in-memory store (tests, doctests) cannot be shared with another
+process; its queries run in a thread, where the timeout answers the client but
+cannot stop the computation.
+
+>>> answer = QueryAnswer("select", "json", b"{}", False, 0)
+>>> answer.truncated
+False
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eolink.errors import EolinkError, QueryError, QueryTimeoutError, StoreError
+
+__all__ = ["QueryExecutor", "QueryCall", "QueryAnswer", "EndpointBusyError"]
+
+_START_TIMEOUT_S = 60.0
+
+
+class EndpointBusyError(QueryTimeoutError):
+    """Every query slot is taken; the client should retry after ``retry_after`` seconds."""
+
+    status = 503
+    title = "Endpoint busy"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class QueryCall:
+    """One query to run: the text, store keyword arguments and the format request."""
+
+    sparql: str
+    kwargs: dict[str, object] = field(default_factory=dict)
+    accept: str | None = None
+    requested: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    """A serialised answer: result kind, format name, body, whether rows were cut, row count."""
+
+    kind: str
+    fmt: str
+    body: bytes
+    truncated: bool
+    count: int
+
+
+def _answer(store: object, call: QueryCall) -> QueryAnswer:
+    from eolink.sparql.results import negotiate, serialize
+
+    result = store.query(call.sparql, **call.kwargs)  # type: ignore[attr-defined]
+    fmt = negotiate(call.accept, result.kind, call.requested)
+    return QueryAnswer(result.kind, fmt, serialize(result, fmt), result.truncated, len(result))
+
+
+def _worker_main(conn: multiprocessing.connection.Connection, path: str, generation: int) -> None:  # pragma: no cover - child process
+    """Loop of one worker process: open the store read-only, answer calls until the pipe closes."""
+    from eolink.stores.embedded import EmbeddedStore
+
+    # open the store and build the GeoSPARQL function table before saying ready:
+    # start-up is not charged to the first query's timeout
+    store = EmbeddedStore(Path(path), read_only=True)
+    store.query("ASK {}")
+    conn.send(("ready",))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        wanted, call = message
+        try:
+            if store is None or wanted != generation:
+                if store is not None:
+                    store.close()
+                store = EmbeddedStore(Path(path), read_only=True)
+                generation = wanted
+            conn.send(("ok", _answer(store, call)))
+        except EolinkError as err:
+            conn.send(("error", type(err).__name__, err.message))
+        except Exception as err:  # noqa: BLE001 - reported to the parent as a query error
+            conn.send(("error", "QueryError", f"query failed: {err}"))
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """A fork server that has imported the store and the GeoSPARQL library once.
+
+    Workers fork from it in milliseconds; it never opened a store, so no RocksDB
+    threads are forked (forking the app process itself would be unsafe).
+    """
+    global _CTX
+    if _CTX is None:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["eolink.stores.embedded", "eolink.sparql.geosparql", "eolink.sparql.results", __name__])
+        _CTX = ctx
+    return _CTX
+
+
+_CTX: multiprocessing.context.BaseContext | None = None
+
+
+class _Worker:
+    def __init__(self, path: Path, generation: int) -> None:
+        ctx = _context()
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child, str(path), generation), daemon=True, name="eolink-query")
+        self.process.start()
+        child.close()
+        try:
+            if not self.conn.poll(_START_TIMEOUT_S):
+                raise EOFError
+            self.conn.recv()
+        except (EOFError, OSError) as err:
+            self.kill()
+            raise StoreError("a query worker could not start (cannot open the store read-only?)") from err
+
+    def call(self, generation: int, call: QueryCall, timeout_s: float) -> QueryAnswer:
+        self.conn.send((generation, call))
+        if not self.conn.poll(timeout_s):
+            self.kill()
+            raise QueryTimeoutError(f"the query ran longer than {timeout_s:g} s and was cancelled")
+        try:
+            reply = self.conn.recv()
+        except (EOFError, OSError) as err:
+            self.kill()
+            raise QueryError("the query worker died while answering (out of memory?)") from err
+        if reply[0] == "ok":
+            return reply[1]
+        import eolink.errors as errors
+
+        cls = getattr(errors, reply[1], QueryError)
+        raise cls(reply[2])
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=10)
+        self.conn.close()
+
+
+class QueryExecutor:
+    """Runs queries with a timeout and a concurrency limit (see the module docstring).
+
+    Parameters
+    ----------
+    store
+        The app's store; its ``path`` decides between worker processes (on disk) and a thread (in memory).
+    max_concurrent
+        Queries running at once; more get :class:`EndpointBusyError`.
+    timeout_s
+        Per-query limit; a query running longer is cancelled (its worker killed).
+    """
+
+    def __init__(self, store: object, *, max_concurrent: int, timeout_s: float) -> None:
+        self.store = store
+        self.path: Path | None = getattr(store, "path", None)
+        self.max_concurrent = max(1, int(max_concurrent))
+        self.timeout_s = float(timeout_s)
+        self.generation = 0
+        self._lock = threading.Lock()
+        self._idle: list[_Worker] = []
+        self._busy = 0
+        self.cancelled = 0
+        self._watch_writes()
+
+    def _watch_writes(self) -> None:
+        """Invalidate the workers after every write, whoever makes it (routers, the map API, the CLI in-process).
+
+        Workaround until the store offers a change hook: the store *instance*'s write
+        methods are wrapped (the class is untouched).
+        """
+        if self.path is None:
+            return
+        for name in ("load", "drop", "update"):
+            method = getattr(self.store, name, None)
+            if method is None or getattr(method, "_eolink_watched", False):
+                continue
+
+            def watched(*args: object, __method=method, **kwargs: object) -> object:  # noqa: ANN401
+                try:
+                    return __method(*args, **kwargs)
+                finally:
+                    self.invalidate()
+
+            watched._eolink_watched = True  # type: ignore[attr-defined]
+            setattr(self.store, name, watched)
+
+    def _acquire(self) -> _Worker | None:
+        with self._lock:
+            if self._busy >= self.max_concurrent:
+                raise EndpointBusyError(
+                    f"all {self.max_concurrent} query slots are busy; retry shortly", retry_after=max(1, int(self.timeout_s // 4) or 1)
+                )
+            self._busy += 1
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.alive:
+                    return worker
+            return None
+
+    def _release(self, worker: _Worker | None) -> None:
+        with self._lock:
+            self._busy -= 1
+            if worker is not None and worker.alive:
+                self._idle.append(worker)
+
+    def _run_blocking(self, call: QueryCall) -> QueryAnswer:
+        worker = self._acquire()
+        try:
+            if self.path is None:
+                return _answer(self.store, call)
+            if worker is None:
+                worker = _Worker(self.path, self.generation)
+            try:
+                return worker.call(self.generation, call, self.timeout_s)
+            except QueryTimeoutError:
+                self.cancelled += 1
+                raise
+        finally:
+            self._release(worker)
+
+    async def run(self, call: QueryCall) -> QueryAnswer:
+        """Answer ``call``; raises :class:`QueryTimeoutError` or :class:`EndpointBusyError`."""
+        if self.path is not None:
+            return await asyncio.to_thread(self._run_blocking, call)
+        started = time.monotonic()
+        task = asyncio.to_thread(self._run_blocking, call)
+        try:
+            return await asyncio.wait_for(task, self.timeout_s)
+        except asyncio.TimeoutError as err:
+            raise QueryTimeoutError(
+                f"the query ran longer than {self.timeout_s:g} s ({time.monotonic() - started:.1f} s); an in-memory store cannot cancel it"
+            ) from err
+
+    def invalidate(self) -> None:
+        """Tell the workers the store changed (call after every write, once it is flushed)."""
+        flush = getattr(self.store, "flush", None)
+        if flush is not None:
+            flush()
+        with self._lock:
+            self.generation += 1
+
+    @property
+    def workers(self) -> list[int]:
+        """Process ids of the idle workers (for tests and monitoring)."""
+        with self._lock:
+            return [w.process.pid for w in self._idle if w.alive]
+
+    def close(self) -> None:
+        """Stop every idle worker."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.kill()
