@@ -520,8 +520,8 @@ def _plan_join(
         for position, variable in enumerate((a_var, b_var)):
             try:
                 literals = binding_source(f"{prologue}\nSELECT DISTINCT {variable} WHERE {{ {sides[position]} }} LIMIT {cap + 1}")
-            except EolinkError:
-                return None
+            except (EolinkError, SyntaxError, ValueError, OSError):
+                return None  # the helper query is an optimisation only
             if len(literals) <= cap:
                 best = (position, index.rows_of(literals))
                 break
@@ -563,6 +563,15 @@ _BGP_TOKEN = re.compile(
 )
 
 
+def strip_comments(text: str) -> str:
+    """``text`` with its comments removed (strings and IRIs containing ``#`` kept).
+
+    >>> strip_comments('?s <http://e/o#p> "a # b" . # note')
+    '?s <http://e/o#p> "a # b" . '
+    """
+    return _MASKED.sub(lambda m: "" if m.group(0).startswith("#") else m.group(0), text)
+
+
 def connected_patterns(body: str, variable: str) -> str | None:
     """The triple patterns of a plain basic graph pattern connected to ``variable`` (through shared variables).
 
@@ -571,6 +580,7 @@ def connected_patterns(body: str, variable: str) -> str | None:
     >>> connected_patterns("?p a <P> ; <g> ?wp . ?c a <C> ; <g> ?wc .", "?wp")
     '?p a <P> . ?p <g> ?wp .'
     """
+    body = strip_comments(body)
     masked = mask_query(body)
     if re.search(r"[{}()]|(?<![?$\w:])(BIND|VALUES|OPTIONAL|MINUS|SERVICE|GRAPH)(?![\w:])", masked, re.IGNORECASE):
         return None

@@ -164,3 +164,11 @@ def test_index_follows_updates_and_drops(store):
 def test_mask_keeps_positions():
     q = 'SELECT * { ?s ?p "FILTER(geof:sfIntersects(?w, 1))" } # FILTER'
     assert len(mask_query(q)) == len(q) and "FILTER" not in mask_query(q)
+
+
+def test_comments_in_queries_do_not_confuse_the_planner(store):
+    query = PREFIXES + """SELECT ?a ?b WHERE { # pairs of kinds 1 and 2
+        ?a ex:kind "1" ; geo:hasGeometry/geo:asWKT ?wa . # the first side
+        ?b ex:kind "2" ; geo:hasGeometry/geo:asWKT ?wb . # the second side, with a '#' in <http://e/x#y>
+        FILTER(geof:sfIntersects(?wa, ?wb)) }"""
+    assert answers(store, query, True) == answers(store, query, False)

@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 import io
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -35,7 +36,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from eolink.errors import InputError, QueryError, StoreError
+from eolink.errors import EolinkError, InputError, QueryError, StoreError
 from eolink.sparql.guard import check_query
 from eolink.sparql.results import QueryResult
 from eolink.stores.base import RDF_FILE_FORMATS, GraphInfo
@@ -43,6 +44,8 @@ from eolink.stores.embedded._rwlock import ReadWriteLock
 from eolink.stores.embedded.spatial import GEOMETRY_PREDICATES, SpatialIndex
 
 __all__ = ["EmbeddedStore"]
+
+_log = logging.getLogger(__name__)
 
 _OX_FORMATS = {
     "nt": ox.RdfFormat.N_TRIPLES,
@@ -388,7 +391,12 @@ class EmbeddedStore:
             name = solutions.variables[0].value
             return [(s[name].value, s[name].datatype.value) for s in solutions if isinstance(s[name], ox.Literal)]
 
-        return plan_query(sparql, self.index, binding_source=bindings).query
+        try:
+            return plan_query(sparql, self.index, binding_source=bindings).query
+        except (EolinkError, SyntaxError, ValueError, IndexError) as err:
+            # the planner only optimises: if it cannot handle a query, the engine answers it as written
+            _log.warning("spatial planner skipped a query: %s", err)
+            return sparql
 
     def explain(self, sparql: str) -> list[str]:
         """What the planner would do with ``sparql`` (one note per recognised filter)."""
