@@ -8,9 +8,9 @@ started for the next query. There are at most ``max_concurrent_queries`` workers
 when all are busy the endpoint answers 503 with ``Retry-After`` instead of
 queueing without bound.
 
-Workers see writes made through the app: every write bumps a generation counter
-and flushes the store, and a worker whose store is older reopens it before its
-next query. An in-memory store (tests, doctests) cannot be shared with another
+Workers see every write: the store's ``generation`` counter moves with each load,
+drop and update; before a query the executor flushes the store when it moved, and a
+worker whose store is older reopens it before its next query. An in-memory store (tests, doctests) cannot be shared with another
 process; its queries run in a thread, where the timeout answers the client but
 cannot stop the computation.
 
@@ -186,29 +186,22 @@ class QueryExecutor:
         self._idle: list[_Worker] = []
         self._busy = 0
         self.cancelled = 0
-        self._watch_writes()
+        self._invalidations = 0
 
-    def _watch_writes(self) -> None:
-        """Invalidate the workers after every write, whoever makes it (routers, the map API, the CLI in-process).
+    def _current_generation(self) -> int:
+        """The store's write counter (bumped by every load, drop and update) plus explicit invalidations.
 
-        Workaround until the store offers a change hook: the store *instance*'s write
-        methods are wrapped (the class is untouched).
+        When it moved since the last query, the store is flushed so that workers reopening it
+        read-only see the write.
         """
-        if self.path is None:
-            return
-        for name in ("load", "drop", "update"):
-            method = getattr(self.store, name, None)
-            if method is None or getattr(method, "_eolink_watched", False):
-                continue
-
-            def watched(*args: object, __method=method, **kwargs: object) -> object:  # noqa: ANN401
-                try:
-                    return __method(*args, **kwargs)
-                finally:
-                    self.invalidate()
-
-            watched._eolink_watched = True  # type: ignore[attr-defined]
-            setattr(self.store, name, watched)
+        generation = int(getattr(self.store, "generation", 0)) + self._invalidations
+        with self._lock:
+            if generation != self.generation:
+                flush = getattr(self.store, "flush", None)
+                if flush is not None:
+                    flush()
+                self.generation = generation
+        return generation
 
     def _acquire(self) -> _Worker | None:
         with self._lock:
@@ -234,10 +227,11 @@ class QueryExecutor:
         try:
             if self.path is None:
                 return _answer(self.store, call)
+            generation = self._current_generation()
             if worker is None:
-                worker = _Worker(self.path, self.generation)
+                worker = _Worker(self.path, generation)
             try:
-                return worker.call(self.generation, call, self.timeout_s)
+                return worker.call(generation, call, self.timeout_s)
             except QueryTimeoutError:
                 self.cancelled += 1
                 raise
@@ -258,12 +252,9 @@ class QueryExecutor:
             ) from err
 
     def invalidate(self) -> None:
-        """Tell the workers the store changed (call after every write, once it is flushed)."""
-        flush = getattr(self.store, "flush", None)
-        if flush is not None:
-            flush()
+        """Tell the workers the store changed outside its own write methods."""
         with self._lock:
-            self.generation += 1
+            self._invalidations += 1
 
     @property
     def workers(self) -> list[int]:
