@@ -20,9 +20,10 @@ from collections.abc import Collection
 
 from eolink.errors import PayloadTooLargeError, QueryError
 
-__all__ = ["check_query", "strip_literals", "nesting_depth", "service_iris"]
+__all__ = ["check_query", "strip_literals", "nesting_depth", "service_iris", "LEXICAL_TOKENS"]
 
-_TOKENS = re.compile(
+#: Strings, IRIs and comments of SPARQL text (one alternative each; none can start where another does).
+LEXICAL_TOKENS = re.compile(
     r'"""(?:[^"\\]|\\.|"(?!""))*"""'
     r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
     r'|"(?:[^"\\\n]|\\.)*"'
@@ -50,7 +51,7 @@ def strip_literals(query: str, *, keep_iris: bool = True) -> str:
             return text if keep_iris else "<>"
         return '""'
 
-    return _TOKENS.sub(blank, query)
+    return LEXICAL_TOKENS.sub(blank, query)
 
 
 def nesting_depth(query: str) -> int:

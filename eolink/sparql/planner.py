@@ -51,10 +51,11 @@ import numpy as np
 import shapely
 
 from eolink.errors import EolinkError
+from eolink.sparql.guard import LEXICAL_TOKENS
 from eolink.ontology import GEO, GEOF, UOM
 from eolink.stores.embedded.spatial import GEOMETRY_DATATYPES, GEOMETRY_PREDICATES, SpatialIndex
 
-__all__ = ["Plan", "plan_query", "mask_query", "SELECTION_RELATIONS", "MAX_JOIN_PAIRS", "MAX_SIDE_BINDINGS"]
+__all__ = ["Plan", "plan_query", "mask_query", "PREFIX_DECL", "SELECTION_RELATIONS", "MAX_JOIN_PAIRS", "MAX_SIDE_BINDINGS"]
 
 #: Relations that imply the geometries' envelopes intersect (so the index can prune).
 SELECTION_RELATIONS = frozenset(
@@ -68,7 +69,7 @@ MAX_JOIN_PAIRS = 2_000_000
 #: A join side with more distinct geometries than this is not materialised.
 MAX_SIDE_BINDINGS = 200_000
 
-_PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
+PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
 _BASE_DECL = re.compile(r"BASE\s+<([^>]*)>", re.IGNORECASE)
 _NAME = r"(?:<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*)"
 _VAR = r"[?$][A-Za-z_][\w]*"
@@ -80,10 +81,6 @@ _FILTER_CALL = re.compile(
     rf"FILTER\s*\(\s*(?P<fn>{_NAME})\s*\(\s*(?P<a>{_ARG})\s*,\s*(?P<b>{_ARG})\s*(?:,\s*(?P<u>{_NAME})\s*)?\)"
     rf"\s*(?:(?P<op><=|<)\s*(?P<d>{_NUMBER})\s*)?\)",
     re.IGNORECASE,
-)
-_MASKED = re.compile(
-    r'<[^<>"{}|^`\\\s]*>|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*',
-    re.DOTALL,
 )
 
 
@@ -114,7 +111,7 @@ def mask_query(query: str) -> str:
         quote = 3 if text[:3] in ('"""', "'''") else 1
         return text[:quote] + " " * (len(text) - 2 * quote) + text[-quote:]
 
-    return _MASKED.sub(blank, query)
+    return LEXICAL_TOKENS.sub(blank, query)
 
 
 def _depths(masked: str) -> np.ndarray:
@@ -131,7 +128,7 @@ class _Names:
     """Prefix resolution of one query."""
 
     def __init__(self, query: str) -> None:
-        self.prefixes = {(m.group(1) or ""): m.group(2) for m in _PREFIX_DECL.finditer(query)}
+        self.prefixes = {(m.group(1) or ""): m.group(2) for m in PREFIX_DECL.finditer(query)}
 
     def iri(self, name: str) -> str | None:
         if name.startswith("<"):
@@ -260,13 +257,8 @@ def exact_relation(
     if not ok.any():
         return result
     left, right = a[ok], aligned[ok]
-    simple = {
-        "sfEquals": shapely.equals, "sfIntersects": shapely.intersects, "sfTouches": shapely.touches,
-        "sfCrosses": shapely.crosses, "sfWithin": shapely.within, "sfContains": shapely.contains,
-        "sfOverlaps": shapely.overlaps,
-    }
-    if relation in simple:
-        result[ok] = simple[relation](left, right)
+    if relation in _SF_PREDICATES:
+        result[ok] = _SF_PREDICATES[relation](left, right)
     else:
         patterns = {**EGENHOFER_PATTERNS, **RCC8_PATTERNS}[relation]
         hit = np.zeros(len(left), dtype=bool)
@@ -287,6 +279,12 @@ def _transpose(pattern: str) -> str:
     return "".join(pattern[3 * j + i] for i in range(3) for j in range(3))
 
 
+#: The Simple Features relations as GEOS's vectorised predicates (what the geof: functions use).
+_SF_PREDICATES = {
+    "sfEquals": shapely.equals, "sfIntersects": shapely.intersects, "sfTouches": shapely.touches,
+    "sfCrosses": shapely.crosses, "sfWithin": shapely.within, "sfContains": shapely.contains,
+    "sfOverlaps": shapely.overlaps,
+}
 _CONVERSE = {
     "sfEquals": "sfEquals", "sfIntersects": "sfIntersects", "sfTouches": "sfTouches", "sfCrosses": "sfCrosses",
     "sfOverlaps": "sfOverlaps", "sfWithin": "sfContains", "sfContains": "sfWithin",
@@ -322,10 +320,7 @@ def exact_relation_with_constant(
         shapely.prepare(c)
         group = geoms[mask]
         if relation in _CONVERSE:
-            converse = getattr(shapely, {"sfEquals": "equals", "sfIntersects": "intersects", "sfTouches": "touches",
-                                         "sfCrosses": "crosses", "sfOverlaps": "overlaps", "sfWithin": "within",
-                                         "sfContains": "contains"}[_CONVERSE[relation]])
-            result[mask] = converse(c, group)
+            result[mask] = _SF_PREDICATES[_CONVERSE[relation]](c, group)
         else:
             hit = np.zeros(len(group), dtype=bool)
             for pattern in {**EGENHOFER_PATTERNS, **RCC8_PATTERNS}[relation]:
@@ -505,7 +500,7 @@ def _plan_join(
     # for a plain basic graph pattern, only the triples connected to the variable are kept, so
     # that the helper query does not form the cross product of the two sides.
     body = _strip_filters(query[start + 1:end], masked[start + 1:end])
-    prologue = "\n".join(m.group(0) for m in _PREFIX_DECL.finditer(query))
+    prologue = "\n".join(m.group(0) for m in PREFIX_DECL.finditer(query))
     base = _BASE_DECL.search(query)
     if base:
         prologue = base.group(0) + "\n" + prologue
@@ -569,7 +564,7 @@ def strip_comments(text: str) -> str:
     >>> strip_comments('?s <http://e/o#p> "a # b" . # note')
     '?s <http://e/o#p> "a # b" . '
     """
-    return _MASKED.sub(lambda m: "" if m.group(0).startswith("#") else m.group(0), text)
+    return LEXICAL_TOKENS.sub(lambda m: "" if m.group(0).startswith("#") else m.group(0), text)
 
 
 def connected_patterns(body: str, variable: str) -> str | None:

@@ -36,7 +36,6 @@ TOPOLOGY_PROPERTIES = tuple(
     + [f"rcc8{n}" for n in ("eq", "dc", "ec", "po", "tppi", "tpp", "ntpp", "ntppi")]
 )
 
-_PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
 _TERM = r"(?:[?$][A-Za-z_]\w*|<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*)"
 _TRIPLE = re.compile(rf"(?P<s>{_TERM})\s+(?P<p>{_TERM})\s+(?P<o>{_TERM})")
 
@@ -62,12 +61,12 @@ def _geometry_path(term: str, variable: str) -> str:
 
 def rewrite_topology(query: str) -> str:
     """``query`` with every plain ``S topo:P O`` triple pattern rewritten (see the module docstring)."""
-    from eolink.sparql.planner import mask_query
+    from eolink.sparql.planner import PREFIX_DECL, mask_query
 
     if not any(name in query for name in TOPOLOGY_PROPERTIES):
         return query
     masked = mask_query(query)
-    names = {(m.group(1) or ""): m.group(2) for m in _PREFIX_DECL.finditer(query)}
+    names = {(m.group(1) or ""): m.group(2) for m in PREFIX_DECL.finditer(query)}
     edits: list[tuple[int, int, str]] = []
     for count, match in enumerate(_TRIPLE.finditer(masked)):
         local = _spelling_to_local(names, match.group("p"))
