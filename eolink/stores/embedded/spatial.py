@@ -299,20 +299,6 @@ class SpatialIndex:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         return np.concatenate(firsts), np.concatenate(others)
 
-    def candidate_pairs(self, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs of global rows (from ``left`` × ``right``) whose padded envelopes intersect."""
-        env_l = self.envelopes(left)
-        env_r = self.envelopes(right)
-        ok_l = ~np.isnan(env_l).any(axis=1)
-        ok_r = ~np.isnan(env_r).any(axis=1)
-        left, env_l = left[ok_l], env_l[ok_l]
-        right, env_r = right[ok_r], env_r[ok_r]
-        if len(left) == 0 or len(right) == 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        tree = shapely.STRtree(shapely.box(env_r[:, 0], env_r[:, 1], env_r[:, 2], env_r[:, 3]))
-        i, j = tree.query(shapely.box(env_l[:, 0], env_l[:, 1], env_l[:, 2], env_l[:, 3]))
-        return left[i], right[j]
-
     def _locate(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         offsets = np.asarray(self._offsets)
         segment = np.searchsorted(offsets, rows, side="right") - 1

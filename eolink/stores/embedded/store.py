@@ -30,7 +30,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -125,7 +124,6 @@ class EmbeddedStore:
         self.generation = 0
         self.rdfs = rdfs
         self.rewrite = rewrite
-        self._write_lock = threading.Lock()
         self._rw = ReadWriteLock()
         try:
             if path is None:
@@ -213,7 +211,7 @@ class EmbeddedStore:
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
         quad_format = RDF_FILE_FORMATS[fmt][1]
-        with self._write_lock, self._rw.write():
+        with self._rw.write():
             existed = self._store.contains_named_graph(target)
             if existed or quad_format:
                 self._validate(payload, fmt, base_iri, graph)
@@ -275,7 +273,7 @@ class EmbeddedStore:
         """Remove the named graph ``graph``; return whether it existed."""
         self._writable()
         node = _check_graph_iri(graph)
-        with self._write_lock, self._rw.write():
+        with self._rw.write():
             if not self._store.contains_named_graph(node):
                 return False
             self._store.remove_graph(node)
@@ -287,7 +285,7 @@ class EmbeddedStore:
         """Run a SPARQL 1.1 Update in one transaction (``LOAD`` and ``SERVICE`` refused)."""
         self._writable()
         check_query(sparql, max_depth=max_depth)
-        with self._write_lock, self._rw.write():
+        with self._rw.write():
             self.index.mark_dirty()
             try:
                 self._store.update(sparql)
