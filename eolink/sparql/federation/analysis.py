@@ -126,7 +126,7 @@ def blank_strings(query: str) -> str:
     >>> blank_strings('SELECT ?x { ?x ?p "a { b" }')
     'SELECT ?x { ?x ?p "     " }'
     """
-    from eolink.sparql.guard import _TOKENS
+    from eolink.sparql.guard import LEXICAL_TOKENS
 
     def blank(match: re.Match[str]) -> str:
         text = match.group(0)
@@ -135,7 +135,7 @@ def blank_strings(query: str) -> str:
         quote = 3 if text[:3] in ('"""', "'''") else 1
         return text[:quote] + " " * (len(text) - 2 * quote) + text[-quote:]
 
-    return _TOKENS.sub(blank, query)
+    return LEXICAL_TOKENS.sub(blank, query)
 
 
 def _matching(blank: str, start: int, open_char: str, close_char: str) -> int:
