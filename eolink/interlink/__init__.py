@@ -2,9 +2,10 @@
 
 Modules, one stage each: :mod:`~eolink.interlink.sources` (selectors → feature sets),
 :mod:`~eolink.interlink.filtering` (STRtree / equigrid candidates),
-:mod:`~eolink.interlink.de9im` (all relations from one DE-9IM matrix),
-:mod:`~eolink.interlink.discovery` (filter-verify, GIA.nt), :mod:`~eolink.interlink.progressive`
-(budgeted, best candidates first), :mod:`~eolink.interlink.distributed` (Dask tiles),
+:mod:`~eolink.interlink.de9im` (all relations from one DE-9IM matrix, or from ``touches`` where MBRs
+are not nested), :mod:`~eolink.interlink.discovery` (filter-verify, GIA.nt),
+:mod:`~eolink.interlink.progressive` (budgeted, best candidates first; weights from
+:mod:`~eolink.interlink.support`), :mod:`~eolink.interlink.distributed` (Dask tiles),
 :mod:`~eolink.interlink.temporal` (±N days), :mod:`~eolink.interlink.matching` (``owl:sameAs``),
 :mod:`~eolink.interlink.linker` (runs against a store, with PROV-O provenance).
 

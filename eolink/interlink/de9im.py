@@ -5,6 +5,10 @@ each GeoSPARQL relation is then a pattern test over a ``(n, 9)`` character array
 with the dimension-dependent cases of the Simple Features specification
 (overlaps, crosses, equals, touches) decided from the geometries' dimensions.
 
+Many pairs need no matrix at all (:func:`matrix_free` and :func:`relations_from_touches`):
+when neither MBR contains the other, a pair of polygons, or of a line and a polygon,
+can only intersect, touch, overlap or cross, and GEOS's ``touches`` alone tells which.
+
 >>> import shapely
 >>> a = shapely.box(0, 0, 2, 2); b = shapely.box(1, 1, 3, 3)
 >>> rel = relations_from_matrices(shapely.relate([a], [b]), [2], [2])
@@ -18,7 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["RELATIONS", "matches", "relations_from_matrices"]
+__all__ = ["RELATIONS", "matches", "relations_from_matrices", "matrix_free", "relations_from_touches",
+           "TOUCH_DECIDED"]
 
 #: Relations eolink links with, in output order: local name in the GeoSPARQL namespace.
 RELATIONS = (
@@ -107,3 +112,55 @@ def relations_from_matrices(
         "ehCovers": matches(chars, "T*TFT*FF*"),
         "ehCoveredBy": matches(chars, "TFF*TFT**"),
     }
+
+
+#: The relations :func:`relations_from_touches` can be true for; every other one is false on a matrix-free pair.
+TOUCH_DECIDED = ("sfIntersects", "sfTouches", "sfOverlaps", "sfCrosses")
+
+# shapely type ids: LineString, LinearRing, MultiLineString / Polygon, MultiPolygon
+_LINEAL = (1, 2, 5)
+_POLYGONAL = (3, 6)
+
+
+def matrix_free(types_a: np.ndarray, types_b: np.ndarray, nested: np.ndarray) -> np.ndarray:
+    """Pairs whose relations follow from ``intersects`` and ``touches`` alone, without a DE-9IM matrix.
+
+    A pair qualifies when neither MBR contains the other (``nested`` false) and it is polygon ×
+    polygon, line × polygon or polygon × line (shapely type ids). Then:
+
+    * ``within``, ``contains``, ``equals``, ``ehCovers``, ``ehCoveredBy`` are false: each needs one
+      geometry inside the other, hence its MBR inside the other's.
+    * Some vertex of each geometry lies outside the other's closed MBR, so (valid geometries: a
+      polygon is the closure of its interior, a line has no zero-length part) each interior meets
+      the other's exterior: the ``IE`` and ``EI`` cells are non-empty. ``overlaps`` (two polygons)
+      and ``crosses`` (line and polygon) then reduce to "interiors meet", i.e. intersect and do not
+      touch. Line × line is left to the matrix (its ``overlaps``/``crosses`` need the *dimension*
+      of the interiors' intersection), and so are points (a point's MBR is always nested).
+
+    >>> matrix_free(np.array([3, 3, 1, 0]), np.array([6, 3, 1, 3]), np.array([False, True, False, False])).tolist()
+    [True, False, False, False]
+    """
+    ta, tb = np.asarray(types_a), np.asarray(types_b)
+    poly_a, poly_b = np.isin(ta, _POLYGONAL), np.isin(tb, _POLYGONAL)
+    line_a, line_b = np.isin(ta, _LINEAL), np.isin(tb, _LINEAL)
+    return ~np.asarray(nested, dtype=bool) & ((poly_a & (poly_b | line_b)) | (line_a & poly_b))
+
+
+def relations_from_touches(
+    intersects: np.ndarray, touches: np.ndarray, dims_a: np.ndarray, dims_b: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Every relation of :data:`RELATIONS` for :func:`matrix_free` pairs, from GEOS's ``intersects`` and ``touches``.
+
+    >>> rel = relations_from_touches(np.array([True, True]), np.array([False, True]), np.array([2, 1]), np.array([2, 2]))
+    >>> {name: rel[name].tolist() for name in TOUCH_DECIDED}
+    {'sfIntersects': [True, True], 'sfTouches': [False, True], 'sfOverlaps': [True, False], 'sfCrosses': [False, False]}
+    """
+    hit = np.asarray(intersects, dtype=bool)
+    touch = hit & np.asarray(touches, dtype=bool)
+    interiors_meet = hit & ~touch
+    same_dim = np.asarray(dims_a) == np.asarray(dims_b)
+    none = np.zeros(len(hit), dtype=bool)
+    out = {name: none for name in RELATIONS}
+    out.update(sfIntersects=hit, sfTouches=touch, sfOverlaps=interiors_meet & same_dim,
+               sfCrosses=interiors_meet & ~same_dim)
+    return out

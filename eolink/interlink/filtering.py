@@ -38,6 +38,7 @@ __all__ = [
     "build_index",
     "tune_cell_size",
     "mbr_pairs_intersect",
+    "mbr_nested",
     "chunks",
     "INDEX_METHODS",
 ]
@@ -123,6 +124,21 @@ def mbr_pairs_intersect(bounds_a: np.ndarray, bounds_b: np.ndarray) -> np.ndarra
         & (bounds_a[:, 1] <= bounds_b[:, 3])
         & (bounds_b[:, 1] <= bounds_a[:, 3])
     )
+
+
+def mbr_nested(bounds_a: np.ndarray, bounds_b: np.ndarray) -> np.ndarray:
+    """Row-wise: does either MBR contain the other (closed boxes, shared edges count)?
+
+    >>> a = np.array([[0, 0, 4, 4.0], [0, 0, 2, 2.0], [0, 0, 2, 2.0]])
+    >>> b = np.array([[1, 1, 2, 4.0], [1, 1, 3, 3.0], [0, 0, 2, 2.0]])
+    >>> mbr_nested(a, b).tolist()
+    [True, False, True]
+    """
+    a_in_b = ((bounds_b[:, 0] <= bounds_a[:, 0]) & (bounds_b[:, 1] <= bounds_a[:, 1])
+              & (bounds_a[:, 2] <= bounds_b[:, 2]) & (bounds_a[:, 3] <= bounds_b[:, 3]))
+    b_in_a = ((bounds_a[:, 0] <= bounds_b[:, 0]) & (bounds_a[:, 1] <= bounds_b[:, 1])
+              & (bounds_b[:, 2] <= bounds_a[:, 2]) & (bounds_b[:, 3] <= bounds_a[:, 3]))
+    return a_in_b | b_in_a
 
 
 class GridIndex:

@@ -285,7 +285,8 @@ def link(
     if progressive is not None:
         links = progressive_links(left.geometries, right.geometries, budget=progressive, relations=wanted,
                                   weighting=weighting, pair_filter=pair_filter)
-        algorithm = f"progressive GIA.nt: equigrid candidates ranked by {weighting} weight, DE-9IM verification within a budget"
+        algorithm = (f"progressive GIA.nt: equigrid candidates whose MBRs intersect, ranked by {weighting} weight, "
+                     "verified within a budget")
         if curve:
             points = recall_curve(left.geometries, right.geometries, relations=wanted, weighting=weighting,
                                   pair_filter=pair_filter)
@@ -299,7 +300,8 @@ def link(
     else:
         links = discover_links(left.geometries, right.geometries, relations=wanted, index=index, pair_filter=pair_filter)
         algorithm = f"GIA.nt: {'STRtree' if index != 'grid' else 'equigrid'} filter on the smaller side, " \
-                    "larger side streamed, one DE-9IM matrix per candidate"
+                    "larger side streamed; one DE-9IM matrix per candidate, or intersects + touches for polygon/line pairs " \
+                    "whose MBRs are not nested"
     counts = {name: links.count(name) for name in wanted}
     name = graph or link_graph_iri(left.label, right.label)
     parameters: dict[str, Any] = {

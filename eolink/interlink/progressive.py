@@ -1,21 +1,37 @@
 """Progressive link discovery (progressive GIA.nt): the best-weighted candidates first, within a budget.
 
-The candidate comparisons are GIA.nt's: every pair of geometries sharing an
-equigrid cell (:meth:`~eolink.interlink.filtering.GridIndex.cooccurrences`). Each
-pair is weighted, the pairs are verified in descending weight, and verification
+Candidates come from GIA.nt's equigrid (:meth:`~eolink.interlink.filtering.GridIndex.cooccurrences`):
+every pair of geometries sharing a cell. What counts as a *comparison* follows
+JedAI-spatial: its progressive GIA.nt (``ProgressiveGIAnt.scheduling`` in the Java
+JedAI-spatial, ``StandardSpatialInitialization`` in pyJedAI) puts into its top-``BU``
+queue only the co-occurring pairs whose MBRs intersect (``validCandidate``), and its
+batch GIA.nt verifies exactly those pairs too; pyJedAI's exhaustive run reports them
+as its verified pairs. So with ``candidates="mbr"`` (default) the candidates — and
+the base of a fractional budget — are the pairs whose MBRs intersect, a set that does
+not depend on the cell size. ``candidates="grid"`` keeps every co-occurrence (pairs
+with disjoint MBRs rank last; they can never be links), the reading eolink used
+before; its total depends on the cell size, so a fraction of it is a larger budget.
+
+Each pair is weighted, the pairs are verified in descending weight, and verification
 stops when the budget (a number of comparisons, or a fraction of all of them) is
 spent. Weighting schemes (all vectorised; ties are broken by ``cf``):
 
-* ``"cd"`` (default) — centroid closeness: ``1 - d / (r_a + r_b)`` with ``d`` the distance
-  between the centroids and ``r`` the half-diagonals of the MBRs; pairs whose MBRs do not
-  meet weigh 0. It ranked best in ``benchmarks/interlink.py`` (recall at 20 % of the
-  comparisons 0.84 vs 0.81 for ``mbr`` on generated polygons, 0.57 vs 0.49 on mixed
-  polygons/lines/points, where an oracle reaches 0.91 and 0.58).
+* ``"cd"`` (default) — centroid closeness against reach: ``h / (h + d)`` with ``d`` the
+  distance between the centroids and ``h`` how far the two geometries' hulls reach towards
+  each other along that line (:func:`~eolink.interlink.support.reach_weight`); below 0.5
+  the line separates the hulls. Pairs whose MBRs do not meet weigh 0.
 * ``"mbr"`` — MBR overlap: the area of the two MBRs' intersection over the
   smaller MBR's area (boxes padded by a tiny margin so points and axis-parallel
   lines have area); pairs whose MBRs do not meet weigh 0.
 * ``"cf"`` — co-occurrence frequency: the number of cells the pair shares.
 * ``"js"`` — Jaccard similarity of the two cell sets.
+
+In ``benchmarks/interlink.py`` (10 k × 100 k) ``cd`` finds 0.87 of the links of generated
+polygons and 0.59 of mixed polygons/lines/points within 20 % of the co-occurrences
+(an oracle: 0.90 and 0.59), and 0.29 / 0.31 within 20 % of JedAI-spatial's comparisons —
+the oracle's share too: a budget of 20 % of the comparisons cannot find more than
+``0.2 × comparisons / linked pairs`` of the pairs, and there only 1.5 (polygons) and
+1.6 (mixed) comparisons exist per linked pair.
 
 :func:`recall_curve` verifies every candidate once in that order and reports, for
 growing budgets, the share of the exhaustive links already found.
@@ -39,11 +55,14 @@ from eolink.errors import InputError
 from eolink.interlink.de9im import RELATIONS
 from eolink.interlink.discovery import LinkSet, PairFilter, _as_geometries, check_relations, verify_pairs
 from eolink.interlink.filtering import GridIndex, mbr_pairs_intersect, tune_cell_size
+from eolink.interlink.support import reach_weight
 
 __all__ = [
     "WEIGHTINGS",
+    "CANDIDATE_SETS",
     "CurvePoint",
     "ranked_candidates",
+    "count_candidates",
     "progressive_links",
     "recall_curve",
     "budget_size",
@@ -52,6 +71,9 @@ __all__ = [
 
 #: Weighting schemes for ``weighting=``.
 WEIGHTINGS = ("cd", "mbr", "cf", "js")
+
+#: Candidate sets for ``candidates=``: JedAI-spatial's (co-occurring pairs whose MBRs intersect) or every co-occurrence.
+CANDIDATE_SETS = ("mbr", "grid")
 
 
 @dataclass(frozen=True)
@@ -107,24 +129,24 @@ def ranked_candidates(
     target: np.ndarray,
     *,
     weighting: str = "cd",
+    candidates: str = "mbr",
     cell_size: float | None = None,
     pair_filter: PairFilter | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """GIA.nt candidate pairs ``(i, j, weight)``, best first (ties by ``i``, then ``j``).
+    """GIA.nt candidate pairs ``(i, j, weight)``, best first (ties by ``cf``, then ``i``, then ``j``).
+
+    ``candidates`` is ``"mbr"`` (co-occurring pairs whose MBRs intersect, JedAI-spatial's) or
+    ``"grid"`` (every co-occurrence).
 
     >>> import shapely
-    >>> i, j, w = ranked_candidates(shapely.box([0], [0], [2], [2]), shapely.box([1, 1.9], [1, 1.9], [3, 4], [3, 4]))
-    >>> j.tolist()
-    [0, 1]
+    >>> a = shapely.box([0], [0], [2], [2]); b = shapely.box([1, 1.9, 2.5], [1, 1.9, 0], [3, 4, 3], [3, 4, 1])
+    >>> ranked_candidates(a, b)[1].tolist(), ranked_candidates(a, b, candidates="grid")[1].tolist()
+    ([0, 1], [0, 1, 2])
     """
     if weighting not in WEIGHTINGS:
         raise InputError(f"unknown weighting {weighting!r}; choose from {', '.join(WEIGHTINGS)}")
     sb, tb = shapely.bounds(source), shapely.bounds(target)
-    cell = cell_size or tune_cell_size(sb, tb)
-    indexed_is_source = len(source) <= len(target)
-    index = GridIndex(source if indexed_is_source else target, cell_size=cell)
-    q, t, cf = index.cooccurrences(target if indexed_is_source else source)
-    i, j = (t, q) if indexed_is_source else (q, t)
+    index, cell, (i, j, cf) = _cooccurrences(source, target, sb, tb, candidates, cell_size)
     if pair_filter is not None and len(i):
         keep = np.asarray(pair_filter(i, j), dtype=bool)
         i, j, cf = i[keep], j[keep], cf[keep]
@@ -136,14 +158,10 @@ def ranked_candidates(
         cells_t = _cell_counts(tb, index, cell)
         weight = cf / (cells_s[i] + cells_t[j] - cf)
     elif weighting == "cd":
-        cs = shapely.get_coordinates(shapely.centroid(source))
-        ct = shapely.get_coordinates(shapely.centroid(target))
-        rs = np.hypot(sb[:, 2] - sb[:, 0], sb[:, 3] - sb[:, 1]) / 2
-        rt = np.hypot(tb[:, 2] - tb[:, 0], tb[:, 3] - tb[:, 1]) / 2
-        d = np.hypot(cs[i, 0] - ct[j, 0], cs[i, 1] - ct[j, 1])
-        reach = np.maximum(rs[i] + rt[j], cell * 1e-9)
         meets = mbr_pairs_intersect(sb[i], tb[j])
-        weight = np.where(meets, np.clip(1.0 - d / reach, 0.0, 1.0) + 1e-12, 0.0)
+        weight = np.zeros(len(i))
+        # only pairs whose MBRs meet can be links; the others keep weight 0 (and need no vertices)
+        weight[meets] = reach_weight(source, target, i[meets], j[meets]) + 1e-12
     else:
         pad = cell * 1e-6
         a = _padded_bounds(sb[i], pad)
@@ -154,6 +172,43 @@ def ranked_candidates(
         weight = (w * h) / smaller
     order = np.lexsort((j, i, -cf, -weight))
     return i[order], j[order], weight[order]
+
+
+def _cooccurrences(source: np.ndarray, target: np.ndarray, sb: np.ndarray, tb: np.ndarray, candidates: str,
+                   cell_size: float | None) -> tuple[GridIndex, float, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The equigrid over the smaller side and the ``(source, target, shared cells)`` candidates of ``candidates``."""
+    if candidates not in CANDIDATE_SETS:
+        raise InputError(f"unknown candidate set {candidates!r}; choose from {', '.join(CANDIDATE_SETS)}")
+    cell = cell_size or tune_cell_size(sb, tb)
+    indexed_is_source = len(source) <= len(target)
+    index = GridIndex(source if indexed_is_source else target, cell_size=cell)
+    q, t, cf = index.cooccurrences(target if indexed_is_source else source)
+    i, j = (t, q) if indexed_is_source else (q, t)
+    if candidates == "mbr":
+        meets = mbr_pairs_intersect(sb[i], tb[j])
+        i, j, cf = i[meets], j[meets], cf[meets]
+    return index, cell, (i, j, cf)
+
+
+def count_candidates(
+    source: Sequence[shapely.Geometry] | np.ndarray,
+    target: Sequence[shapely.Geometry] | np.ndarray,
+    *,
+    cell_size: float | None = None,
+) -> dict[str, int]:
+    """The number of candidate comparisons of each of :data:`CANDIDATE_SETS` (the base of a fractional budget).
+
+    >>> import shapely
+    >>> count_candidates(shapely.box([0], [0], [2], [2]), shapely.box([1, 2.5], [1, 0], [3, 3], [3, 1]))
+    {'mbr': 1, 'grid': 2}
+    """
+    src = _as_geometries(source, "source")
+    tgt = _as_geometries(target, "target")
+    if len(src) == 0 or len(tgt) == 0:
+        return {name: 0 for name in CANDIDATE_SETS}
+    sb, tb = shapely.bounds(src), shapely.bounds(tgt)
+    _, _, (i, j, _) = _cooccurrences(src, tgt, sb, tb, "grid", cell_size)
+    return {"mbr": int(np.count_nonzero(mbr_pairs_intersect(sb[i], tb[j]))), "grid": len(i)}
 
 
 def _cell_counts(bounds: np.ndarray, index: GridIndex, cell: float) -> np.ndarray:
@@ -171,6 +226,7 @@ def progressive_links(
     budget: float | int,
     relations: Iterable[str] = RELATIONS,
     weighting: str = "cd",
+    candidates: str = "mbr",
     cell_size: float | None = None,
     pair_filter: PairFilter | None = None,
 ) -> LinkSet:
@@ -192,7 +248,8 @@ def progressive_links(
     tgt = _as_geometries(target, "target")
     if len(src) == 0 or len(tgt) == 0:
         return LinkSet.empty()
-    i, j, _ = ranked_candidates(src, tgt, weighting=weighting, cell_size=cell_size, pair_filter=pair_filter)
+    i, j, _ = ranked_candidates(src, tgt, weighting=weighting, candidates=candidates, cell_size=cell_size,
+                                pair_filter=pair_filter)
     k = budget_size(budget, len(i)) if len(i) else 0
     shapely.prepare(src)
     found = verify_pairs(src, tgt, i[:k], j[:k], wanted, prepared="source")
@@ -205,23 +262,26 @@ def recall_curve(
     source: Sequence[shapely.Geometry] | np.ndarray,
     target: Sequence[shapely.Geometry] | np.ndarray,
     *,
-    fractions: Iterable[float] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
+    fractions: Iterable[float | int] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
     relations: Iterable[str] = RELATIONS,
     weighting: str = "cd",
+    candidates: str = "mbr",
     cell_size: float | None = None,
     pair_filter: PairFilter | None = None,
 ) -> list[CurvePoint]:
     """Recall against the exhaustive link set as the budget grows over ``fractions`` of the candidates.
 
     Each candidate is verified once, in ranked order; the links of the first ``k`` pairs
-    are what a run with budget ``k`` finds. Recall is 1.0 when there are no links.
+    are what a run with budget ``k`` finds. A budget is read as by :func:`budget_size`
+    (an ``int`` is a number of comparisons). Recall is 1.0 when there are no links.
     """
     wanted = check_relations(relations)
     src = _as_geometries(source, "source")
     tgt = _as_geometries(target, "target")
     if len(src) == 0 or len(tgt) == 0:
         return [CurvePoint(0, float(f), 0, 1.0) for f in fractions]
-    i, j, _ = ranked_candidates(src, tgt, weighting=weighting, cell_size=cell_size, pair_filter=pair_filter)
+    i, j, _ = ranked_candidates(src, tgt, weighting=weighting, candidates=candidates, cell_size=cell_size,
+                                pair_filter=pair_filter)
     shapely.prepare(src)
     links = verify_pairs(src, tgt, i, j, wanted, prepared="source")
     # position of each link's pair in the ranked order, then links found within the first k pairs
@@ -233,7 +293,8 @@ def recall_curve(
     total = len(links)
     out = []
     for fraction in fractions:
-        k = budget_size(float(fraction), len(i)) if len(i) else 0
+        k = budget_size(fraction, len(i)) if len(i) else 0
         n = int(found_by[k - 1]) if k else 0
-        out.append(CurvePoint(k, float(fraction), n, n / total if total else 1.0))
+        share = float(fraction) if isinstance(fraction, (float, np.floating)) else (k / len(i) if len(i) else 1.0)
+        out.append(CurvePoint(k, share, n, n / total if total else 1.0))
     return out

@@ -7,7 +7,8 @@ for topological relations the planner then decides each candidate exactly with
 the functions' own semantics, vectorised (:func:`exact_relation`: the same
 parsing, the second geometry reprojected into the first one's CRS, the same GEOS
 predicates and DE-9IM patterns), and removes the now-decided ``FILTER``; distance
-filters keep their ``FILTER``, evaluated on the candidates only. Answers equal
+filters are decided the same way (:mod:`eolink.sparql.distances`: vectorised, with the
+function itself near the threshold). Answers equal
 those without the planner provided the restricted variable is bound by a
 mandatory ``geo:asWKT``/``asGML``/… triple pattern of the same group (or of a
 ``GRAPH`` block directly inside it) — the planner checks exactly that and
@@ -55,7 +56,7 @@ from eolink.sparql.guard import LEXICAL_TOKENS
 from eolink.ontology import GEO, GEOF, UOM
 from eolink.stores.embedded.spatial import GEOMETRY_DATATYPES, GEOMETRY_PREDICATES, SpatialIndex
 
-__all__ = ["Plan", "plan_query", "mask_query", "PREFIX_DECL", "SELECTION_RELATIONS", "MAX_JOIN_PAIRS", "MAX_SIDE_BINDINGS"]
+__all__ = ["Plan", "plan_query", "mask_query", "PREFIX_DECL", "SELECTION_RELATIONS", "MAX_JOIN_PAIRS", "MAX_SIDE_BINDINGS", "INLINE_VALUES_ROWS"]
 
 #: Relations that imply the geometries' envelopes intersect (so the index can prune).
 SELECTION_RELATIONS = frozenset(
@@ -66,6 +67,8 @@ SELECTION_RELATIONS = frozenset(
 _DISTANCE_FUNCTIONS = frozenset(["distance", "metricDistance"])
 #: Above this many candidate pairs a join is left to the engine unrewritten (the VALUES text would be too large).
 MAX_JOIN_PAIRS = 2_000_000
+#: Selections with at most this many matching literals (or 1 % of the index) inline their VALUES block.
+INLINE_VALUES_ROWS = 1_000
 #: A join side with more distinct geometries than this is not materialised.
 MAX_SIDE_BINDINGS = 200_000
 
@@ -413,6 +416,8 @@ def plan_query(
                 unit=names.iri(match.group("u")) if match.group("u") else None,
                 relation=None if is_distance else local,
                 constant_first=a_var is None,
+                function=local,
+                op=match.group("op"),
             )
         if rewrite is not None:
             if rewrite.decided is not None:
@@ -445,6 +450,8 @@ def _plan_selection(
     unit: str | None,
     relation: str | None = None,
     constant_first: bool = False,
+    function: str = "",
+    op: str | None = None,
 ) -> _Rewrite | None:
     if not _bound_by_geometry_pattern(masked, depth, span, variable, names):
         notes.append(f"{variable}: not bound by a geometry pattern of its group; filter evaluated without the index")
@@ -467,11 +474,26 @@ def _plan_selection(
         keep = exact_relation_with_constant(relation, value[0], value[1], geoms, crss, constant_first=constant_first)
         notes.append(f"{variable}: {len(rows)} candidate geometries from the index, {int(keep.sum())} exact matches")
         rows = rows[keep]
+        literals = index.literals(rows)
     else:
-        notes.append(f"{variable}: {len(rows)} candidate geometries from the index")
-    terms = " ".join(_term(lit) for lit in index.literals(rows))
-    # an exact relation decides the filter: the VALUES rows are exactly the literals it accepts
-    decided = (0, 0) if relation is not None else None
+        literals = index.literals(rows)
+        if len(rows) and distance is not None and op is not None:
+            from eolink.sparql.distances import decide_distance
+
+            geoms, crss = index.geometries(rows)
+            keep = decide_distance(literal, constant_first, function, unit, op, distance, literals, geoms, crss)
+            notes.append(f"{variable}: {len(rows)} candidate geometries from the index, {int(keep.sum())} within the distance")
+            literals = [lit for lit, k in zip(literals, keep.tolist()) if k]
+            rows = rows[keep]
+        else:
+            notes.append(f"{variable}: {len(rows)} candidate geometries from the index")
+    terms = " ".join(_term(lit) for lit in literals)
+    # the VALUES rows are exactly the literals the (relation or distance) filter accepts
+    decided = (0, 0)
+    if len(rows) <= max(INLINE_VALUES_ROWS, len(index) // 100):
+        # few rows: inline, so that pyoxigraph looks each one up (index nested loops)
+        return _Rewrite(span[0] + 1, f" VALUES {variable} {{ {terms} }} ", decided)
+    # many rows: in a sub-select, which pyoxigraph hash-joins with the group
     return _Rewrite(span[0] + 1, f" {{ SELECT {variable} WHERE {{ VALUES {variable} {{ {terms} }} }} }} ", decided)
 
 
@@ -544,7 +566,9 @@ def _plan_join(
     right_terms = [_term(x) for x in index.literals(right)]
     rows_text = " ".join(f"({l} {r})" for l, r in zip(left_terms, right_terms))
     # inside a sub-select: pyoxigraph then hash-joins it with the group (an inline VALUES block
-    # is nested-loop joined, 100× slower on 100 k features)
+    # is nested-loop joined, 100× slower on 100 k features). Numbering the literals and reading
+    # them back through a custom function in BIND (or LATERAL) would shorten the text, but
+    # pyoxigraph 0.5 then evaluates the group's cross product: measured minutes instead of seconds.
     return _Rewrite(start + 1, f" {{ SELECT {a_var} {b_var} WHERE {{ VALUES ({a_var} {b_var}) {{ {rows_text} }} }} }} ", (0, 0))
 
 

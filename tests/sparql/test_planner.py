@@ -172,3 +172,29 @@ def test_comments_in_queries_do_not_confuse_the_planner(store):
         ?b ex:kind "2" ; geo:hasGeometry/geo:asWKT ?wb . # the second side, with a '#' in <http://e/x#y>
         FILTER(geof:sfIntersects(?wa, ?wb)) }"""
     assert answers(store, query, True) == answers(store, query, False)
+
+
+@pytest.mark.parametrize("constant_first", [False, True])
+@pytest.mark.parametrize("constant_crs", ["crs84", "utm"])
+@pytest.mark.parametrize("op", ["<", "<="])
+def test_distance_threshold_equal_to_a_measured_distance(store, constant_first, constant_crs, op):
+    """Thresholds set to distances the function itself measured: the planner decides the ties as the function does."""
+    point = shapely.Point(24.95, 60.17)
+    if constant_crs == "utm":
+        import pyproj
+
+        t = pyproj.Transformer.from_crs("OGC:CRS84", "EPSG:32635", always_xy=True)
+        x, y = t.transform(point.x, point.y)
+        constant = f'"<{UTM}> POINT ({x} {y})"^^geo:wktLiteral'
+    else:
+        constant = f'"{point.wkt}"^^geo:wktLiteral'
+    args = f"{constant}, ?w" if constant_first else f"?w, {constant}"
+    measured = store.query(PREFIXES + f"SELECT ?f (geof:distance({args}, uom:metre) AS ?d) WHERE {{ ?f geo:hasGeometry/geo:asWKT ?w }}", planner=False)
+    distances = sorted(float(row[1].value) for row in measured.rows if row[1] is not None)
+    assert len(distances) > 100
+    for threshold in (distances[5], distances[40], distances[len(distances) // 2]):
+        query = PREFIXES + f"SELECT ?f WHERE {{ ?f geo:hasGeometry/geo:asWKT ?w . FILTER(geof:distance({args}, uom:metre) {op} {threshold!r}) }}"
+        on = answers(store, query, True)
+        assert on == answers(store, query, False)
+        assert len(on) == sum(d < threshold if op == "<" else d <= threshold for d in distances)
+        assert any("within the distance" in n for n in store.explain(query))

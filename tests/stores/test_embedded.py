@@ -264,3 +264,69 @@ def test_chunked_ntriples_load_reports_progress(monkeypatch):
     assert store.load(G1, payload, on_progress=lambda done, total: seen.append((done, total))) == 500
     assert len(seen) > 5 and seen[-1] == (len(payload.encode()), len(payload.encode()))
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+GEO_NS = "http://www.opengis.net/ont/geosparql#"
+
+
+@pytest.mark.parametrize("escapes", [False, True])  # \u escapes make the line formats parse every line
+@pytest.mark.parametrize("fmt", ["nt", "nq", "ttl", "trig"])
+def test_index_built_beside_the_load_covers_exactly_the_loaded_literals(tmp_path, fmt, escapes):
+    """The literals the load thread extracts from the payload equal those the store holds (asked by SPARQL)."""
+    subjects = [f"<http://e/g{i}>" for i in range(6)]
+    lines = [
+        f'{subjects[0]} <{GEO_NS}asWKT> "POINT (1 2)"^^<{GEO_NS}wktLiteral> .',
+        f'{subjects[1]} <{GEO_NS}asWKT> "<http://www.opengis.net/def/crs/EPSG/0/3067> POINT (385000 6672000)"^^<{GEO_NS}wktLiteral> .',
+        f'{subjects[2]} <{GEO_NS}asGeoJSON> "{{\\"type\\": \\"Point\\", \\"coordinates\\": [3, 4]}}"^^<{GEO_NS}geoJSONLiteral> .',
+        f'{subjects[3]} <http://e/label> "mentions <{GEO_NS}asWKT> in a string" .',
+        f"# a comment naming <{GEO_NS}asWKT>",
+        f'{subjects[4]} <{GEO_NS}asWKT> "LINESTRING (0 0, 1 1)"^^<{GEO_NS}wktLiteral> .\r',
+        f'{subjects[5]} <http://e/name> "caf\\u00E9" .' if escapes else f'{subjects[5]} <http://e/name> "cafe" .',
+    ]
+    text = "\n".join(lines) + "\n"
+    if fmt in ("nq", "trig"):
+        text = "".join(line.replace(" .", " <http://e/other> .", 1) if line.startswith("<") else line + "\n"
+                       for line in text.splitlines(keepends=True))
+        if fmt == "trig":
+            text = "<http://e/other> {\n" + "".join(line for line in text.splitlines(keepends=True) if not line.startswith("#")).replace(" <http://e/other> .", " .") + "}\n"
+    with open_store(tmp_path / "s") as s:
+        s.load(G1, text, fmt=fmt)
+        rows = s.query(f"SELECT DISTINCT ?w WHERE {{ VALUES ?p {{ <{GEO_NS}asWKT> <{GEO_NS}asGeoJSON> }} ?g ?p ?w }}", planner=False).rows
+        literals = [(r[0].value, r[0].datatype.value) for r in rows]
+        assert len(literals) == 4
+        assert sorted(s.index.rows_of(literals).tolist()) == list(range(len(s.index)))
+
+
+def test_compaction_after_large_loads_keeps_everything(tmp_path, monkeypatch):
+    """With the thresholds lowered, every load is followed by a compaction; the data and the index stay whole."""
+    import eolink.stores.embedded.store as module
+
+    monkeypatch.setattr(module, "_COMPACT_MIN_BYTES", 0)
+    monkeypatch.setattr(module, "_COMPACT_SHARE", 0.0)
+    calls = []
+    wkt = '<http://e/g{i}> <http://www.opengis.net/ont/geosparql#asWKT> "POINT ({i} {i})"^^<http://www.opengis.net/ont/geosparql#wktLiteral> .\n'
+    with open_store(tmp_path / "s") as s:
+        optimize = s._store.optimize
+        s._store = _Recorder(s._store, calls)
+        s.load(G1, "".join(wkt.format(i=i) for i in range(200)))
+        s.load("http://e/g2", "".join(wkt.format(i=i) for i in range(200, 300)))
+        assert calls.count("optimize") == 2 and optimize is not None
+        assert s.count() == 300
+        hits = s.query('SELECT ?g WHERE { ?g <http://www.opengis.net/ont/geosparql#asWKT> ?w . FILTER(<http://www.opengis.net/def/function/geosparql/sfWithin>(?w, "POLYGON ((-1 -1, 10.5 -1, 10.5 10.5, -1 10.5, -1 -1))"^^<http://www.opengis.net/ont/geosparql#wktLiteral>)) }')
+        assert len(hits.rows) == 11
+
+
+class _Recorder:
+    """The pyoxigraph store, recording which of its methods are called."""
+
+    def __init__(self, inner, calls):
+        self._inner, self._calls = inner, calls
+
+    def __getattr__(self, name):
+        attribute = getattr(self._inner, name)
+        if callable(attribute):
+            def call(*args, **kwargs):
+                self._calls.append(name)
+                return attribute(*args, **kwargs)
+            return call
+        return attribute

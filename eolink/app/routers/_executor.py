@@ -10,7 +10,8 @@ queueing without bound.
 
 Workers see every write: the store's ``generation`` counter moves with each load,
 drop and update; before a query the executor flushes the store when it moved, and a
-worker whose store is older reopens it before its next query. An in-memory store (tests, doctests) cannot be shared with another
+worker whose store is older reopens it before its next query (and reopens it when
+a compaction by the writer removed the files it had open). An in-memory store (tests, doctests) cannot be shared with another
 process; its queries run in a thread, where the timeout answers the client but
 cannot stop the computation.
 
@@ -75,6 +76,12 @@ def _answer(store: object, call: QueryCall) -> QueryAnswer:
     return QueryAnswer(result.kind, fmt, serialize(result, fmt), result.truncated, len(result))
 
 
+#: A read-only view of the store lists the files it was opened on; a compaction by the writer
+#: removes them, and the view's next read then fails with one of these messages.
+_VANISHED_FILE_MESSAGES = ("No such file or directory", "Corruption")
+_REOPEN_ATTEMPTS = 3
+
+
 def _worker_main(conn: multiprocessing.connection.Connection, path: str, generation: int) -> None:  # pragma: no cover - child process
     """Loop of one worker process: open the store read-only, answer calls until the pipe closes."""
     from eolink.stores.embedded import EmbeddedStore
@@ -91,12 +98,21 @@ def _worker_main(conn: multiprocessing.connection.Connection, path: str, generat
             return
         wanted, call = message
         try:
-            if store is None or wanted != generation:
-                if store is not None:
-                    store.close()
-                store = EmbeddedStore(Path(path), read_only=True)
-                generation = wanted
-            conn.send(("ok", _answer(store, call)))
+            for attempt in range(_REOPEN_ATTEMPTS):
+                try:
+                    if store is None or wanted != generation or attempt:
+                        if store is not None:
+                            store.close()
+                            store = None
+                        store = EmbeddedStore(Path(path), read_only=True)
+                        generation = wanted
+                    answer = _answer(store, call)
+                    break
+                except EolinkError as err:
+                    # the writer compacted away files this read-only view listed: reopen and retry
+                    if attempt + 1 == _REOPEN_ATTEMPTS or not any(m in err.message for m in _VANISHED_FILE_MESSAGES):
+                        raise
+            conn.send(("ok", answer))
         except EolinkError as err:
             conn.send(("error", type(err).__name__, err.message))
         except Exception as err:  # noqa: BLE001 - reported to the parent as a query error

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -140,6 +139,9 @@ def to_crs84(geometry: BaseGeometry | np.ndarray, crs: str) -> BaseGeometry | np
     return transform_geometry(geometry, crs, CRS84)
 
 
+_CRS_PREFIX = re.compile(r"^\s*<([^>]*)>\s*(.*)$", re.DOTALL)
+
+
 def parse_wkt_array(lexicals: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Parse many ``geo:wktLiteral`` lexical forms at once: (geometries, CRS IRIs), vectorised per CRS.
 
@@ -147,15 +149,20 @@ def parse_wkt_array(lexicals: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     >>> [g.x for g in geoms], crss.tolist()
     ([1.0, 3.0], ['http://www.opengis.net/def/crs/OGC/1.3/CRS84', 'http://www.opengis.net/def/crs/EPSG/0/3067'])
     """
-    series = pd.Series(list(lexicals), dtype=object).astype(str)
-    parts = series.str.extract(r"^\s*<([^>]*)>\s*(.*)$", flags=re.DOTALL)
-    has_prefix = parts[0].notna().to_numpy()
-    crss = np.where(has_prefix, parts[0].to_numpy(dtype=object), CRS84).astype(object)
-    bodies = np.where(has_prefix, parts[1].to_numpy(dtype=object), series.to_numpy(dtype=object))
+    texts = [str(text) for text in lexicals]
+    crss = np.full(len(texts), CRS84, dtype=object)
+    bodies = np.empty(len(texts), dtype=object)
+    bodies[:] = texts
+    # only literals that start with "<" carry a CRS IRI: the regex runs on those alone
+    for i, text in enumerate(texts):
+        if text[:1] == "<" or (text[:1].isspace() and text.lstrip().startswith("<")):
+            match = _CRS_PREFIX.match(text)
+            if match:
+                crss[i], bodies[i] = match.group(1), match.group(2)
     for crs in set(crss.tolist()):
         crs_from_iri(crs)
     try:
-        geometries = shapely.from_wkt(bodies.astype(str))
+        geometries = shapely.from_wkt(bodies)
     except shapely.errors.GEOSException as err:
         raise GeometryError(f"malformed WKT: {err}") from err
-    return np.asarray(geometries, dtype=object), crss.astype(str)
+    return np.asarray(geometries, dtype=object), crss

@@ -34,6 +34,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,7 @@ import shapely
 from eolink.errors import EolinkError
 from eolink.ontology import CRS84, GEO
 
-__all__ = ["SpatialIndex", "GEOMETRY_PREDICATES", "GEOMETRY_DATATYPES"]
+__all__ = ["SpatialIndex", "PreparedSegment", "geometry_literals_in", "GEOMETRY_PREDICATES", "GEOMETRY_DATATYPES"]
 
 #: Predicates whose objects are geometry literals.
 GEOMETRY_PREDICATES = (GEO + "asWKT", GEO + "asGML", GEO + "asGeoJSON", GEO + "asKML")
@@ -131,6 +132,59 @@ def _parse_one(lexical: str, datatype: str) -> tuple[object, str]:
     return value.geometry, value.crs
 
 
+@dataclass
+class PreparedSegment:
+    """Literals parsed and indexed by :meth:`SpatialIndex.prepare`, ready to :meth:`~SpatialIndex.commit`."""
+
+    segment: _Segment
+    #: the segment written to a temporary file (renamed on commit), or None for an in-memory index
+    file: Path | None
+
+
+def _write_synced(table: pa.Table, path: Path) -> None:
+    feather.write_feather(table, path, compression="uncompressed")
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+_LINE_FORMATS = ("nt", "nq")
+
+
+def geometry_literals_in(payload: bytes, fmt: str, parser_format: object, base_iri: str | None = None) -> list[tuple[str, str]]:
+    r"""The geometry literals (objects of ``geo:asWKT``/``asGML``/…) in serialised RDF, as pyoxigraph parses them.
+
+    For the line formats (N-Triples, N-Quads) only the lines that mention a geometry
+    predicate are parsed (a triple is one line there) unless the data contains ``\u``
+    escapes; other formats are parsed whole.
+
+    >>> import pyoxigraph as ox
+    >>> data = b'<http://e/g> <http://www.opengis.net/ont/geosparql#asWKT> "POINT (1 2)"^^<http://www.opengis.net/ont/geosparql#wktLiteral> .\n<http://e/g> <http://e/p> "x" .\n'
+    >>> geometry_literals_in(data, "nt", ox.RdfFormat.N_TRIPLES)
+    [('POINT (1 2)', 'http://www.opengis.net/ont/geosparql#wktLiteral')]
+    """
+    import pyoxigraph as ox
+
+    # an IRI may spell the predicate with \u escapes: then every triple is parsed
+    if fmt in _LINE_FORMATS and b"\\u" not in payload and b"\\U" not in payload:
+        lines = []
+        for predicate in GEOMETRY_PREDICATES:
+            needle = f"<{predicate}>".encode()
+            at = payload.find(needle)
+            while at >= 0:
+                start = payload.rfind(b"\n", 0, at) + 1
+                end = payload.find(b"\n", at)
+                end = len(payload) if end < 0 else end
+                lines.append(payload[start:end])
+                at = payload.find(needle, end)
+        payload = b"\n".join(lines) + b"\n"
+    literals = []
+    for quad in ox.parse(payload, format=parser_format, base_iri=base_iri):
+        obj = quad.object
+        if isinstance(obj, ox.Literal) and quad.predicate.value in GEOMETRY_PREDICATES:
+            literals.append((obj.value, obj.datatype.value))
+    return literals
+
+
 class _Segment:
     """One immutable batch of indexed literals with its own STRtree."""
 
@@ -168,9 +222,11 @@ class SpatialIndex:
     ----------
     directory
         Where segments are persisted; ``None`` keeps the index in memory only.
+    read_only
+        Open without cleaning up temporary files (a writer may be preparing them).
     """
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: Path | None, *, read_only: bool = False) -> None:
         self.directory = directory
         self._segments: list[_Segment] = []
         self._offsets: list[int] = []
@@ -180,8 +236,9 @@ class SpatialIndex:
             directory.mkdir(parents=True, exist_ok=True)
             for path in sorted(directory.glob("segment-*.arrow")):
                 self._append_segment(_Segment(feather.read_table(path, memory_map=True), path))
-            for stale in directory.glob("*.tmp"):
-                stale.unlink(missing_ok=True)
+            if not read_only:  # a reader must not remove the files of a load in progress
+                for stale in directory.glob("*.tmp"):
+                    stale.unlink(missing_ok=True)
 
     # -- state -----------------------------------------------------------------------------
 
@@ -212,42 +269,78 @@ class SpatialIndex:
 
     def add(self, literals: Iterable[tuple[str, str]]) -> int:
         """Index literals not indexed yet (persisted before returning); return how many were new."""
+        return self.commit(self.prepare(literals))
+
+    def prepare(self, literals: Iterable[tuple[str, str]]) -> PreparedSegment | None:
+        """Parse literals and compute their envelopes without touching the index (safe in another thread).
+
+        ``None`` when there is nothing to index. :meth:`commit` then persists the result.
+        """
         pairs = list(dict.fromkeys(literals))
         if not pairs:
-            return 0
+            return None
         lexicals = [p[0] for p in pairs]
         datatypes = [p[1] for p in pairs]
         keys = _hash(lexicals, datatypes)
         with self._lock:
-            new = ~np.isin(keys, self._all_keys)
-            if not new.any():
-                return 0
-            index = np.flatnonzero(new)
-            lex = [lexicals[i] for i in index]
-            dts = [datatypes[i] for i in index]
-            geometries, crss = _parse(lex, dts)
-            env = _envelopes_crs84(geometries, crss)
-            table = pa.table(
-                {
-                    "key": pa.array(keys[index], type=pa.uint64()),
-                    "lexical": pa.array(lex, type=pa.large_string()),
-                    "datatype": pa.array(dts, type=pa.string()).dictionary_encode(),
-                    "minx": env[:, 0],
-                    "miny": env[:, 1],
-                    "maxx": env[:, 2],
-                    "maxy": env[:, 3],
-                }
-            )
+            known = self._all_keys
+        new = ~np.isin(keys, known)
+        if not new.any():
+            return None
+        index = np.flatnonzero(new)
+        lex = [lexicals[i] for i in index]
+        dts = [datatypes[i] for i in index]
+        geometries, crss = _parse(lex, dts)
+        env = _envelopes_crs84(geometries, crss)
+        table = pa.table(
+            {
+                "key": pa.array(keys[index], type=pa.uint64()),
+                "lexical": pa.array(lex, type=pa.large_string()),
+                "datatype": pa.array(dts, type=pa.string()).dictionary_encode(),
+                "minx": env[:, 0],
+                "miny": env[:, 1],
+                "maxx": env[:, 2],
+                "maxy": env[:, 3],
+            }
+        )
+        tmp = None
+        if self.directory is not None:
+            # written (and synced) here, so that the thread preparing a load does the I/O too
+            tmp = self.directory / f"prepared-{uuid.uuid4().hex}.tmp"
+            _write_synced(table, tmp)
+        return PreparedSegment(_Segment(table, None, (geometries, crss)), tmp)
+
+    def commit(self, prepared: PreparedSegment | None) -> int:
+        """Persist a :meth:`prepare`\ d batch (rows indexed meanwhile are skipped); return the rows added."""
+        if prepared is None:
+            return 0
+        with self._lock:
+            segment = prepared.segment
+            new = ~np.isin(segment.keys, self._all_keys)
+            if not new.all():
+                if prepared.file is not None:
+                    prepared.file.unlink(missing_ok=True)
+                if not new.any():
+                    return 0
+                keep = np.flatnonzero(new)
+                geometries, crss = segment.parsed()
+                return self.commit(PreparedSegment(_Segment(segment.table.take(pa.array(keep)), None, (geometries[keep], crss[keep])), None))
             path = None
             if self.directory is not None:
                 path = self.directory / f"segment-{len(self._segments):06d}-{uuid.uuid4().hex[:8]}.arrow"
-                tmp = path.with_suffix(".tmp")
-                feather.write_feather(table, tmp, compression="uncompressed")
-                with open(tmp, "rb") as handle:
-                    os.fsync(handle.fileno())
-                os.replace(tmp, path)
-            self._append_segment(_Segment(table, path, (geometries, crss)))
-            return len(index)
+                if prepared.file is None:
+                    _write_synced(segment.table, path.with_suffix(".tmp"))
+                    os.replace(path.with_suffix(".tmp"), path)
+                else:
+                    os.replace(prepared.file, path)
+            segment.path = path
+            self._append_segment(segment)
+            return len(segment)
+
+    def discard(self, prepared: PreparedSegment | None) -> None:
+        """Forget a prepared batch that will not be committed (its file is removed)."""
+        if prepared is not None and prepared.file is not None:
+            prepared.file.unlink(missing_ok=True)
 
     def sync(self, store: object) -> int:
         """Add every geometry literal of ``store`` the index lacks; return how many were added."""
