@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -197,6 +198,28 @@ def _bound_by_geometry_pattern(
             if block_start <= at <= block_end and depth[at] == block_level:
                 return True
     return False
+
+
+@lru_cache(maxsize=1024)
+def engine_number(text: str) -> float | None:
+    """The value pyoxigraph gives a numeric literal written ``text`` when comparing it with a double.
+
+    Not always Python's ``float(text)``: pyoxigraph's decimals hold 18 digits after the point
+    (a longer one has no value) and their conversion to double is not correctly rounded.
+
+    >>> engine_number("200"), engine_number("1e-3")
+    (200.0, 0.001)
+    >>> engine_number("0.1234567890123456789") is None
+    True
+    """
+    import pyoxigraph as ox
+
+    rows = list(ox.Store().query(f"SELECT ?d WHERE {{ BIND(<{XSD_DOUBLE}>({text}) AS ?d) }}"))
+    value = rows[0]["d"] if rows else None
+    return float(value.value) if isinstance(value, ox.Literal) else None
+
+
+XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 
 
 def _constant(text: str, names: _Names) -> tuple[str, str] | None:
@@ -400,6 +423,8 @@ def plan_query(
         if span is None:
             continue
         is_distance = local in _DISTANCE_FUNCTIONS and match.group("op")
+        if is_distance and engine_number(match.group("d")) is None:
+            continue  # a number the engine cannot read (e.g. a decimal with over 18 digits after the point)
         if not is_distance and (local not in SELECTION_RELATIONS or match.group("op") or match.group("u")):
             continue
         a_var = a_text if a_text[0] in "?$" else None
@@ -412,7 +437,7 @@ def plan_query(
                 continue
             rewrite = _plan_selection(
                 masked, depth, span, variable, constant_text, names, index, notes,
-                distance=float(match.group("d")) if is_distance else None,
+                distance=engine_number(match.group("d")) if is_distance else None,
                 unit=names.iri(match.group("u")) if match.group("u") else None,
                 relation=None if is_distance else local,
                 constant_first=a_var is None,

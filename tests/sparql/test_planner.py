@@ -193,8 +193,13 @@ def test_distance_threshold_equal_to_a_measured_distance(store, constant_first, 
     distances = sorted(float(row[1].value) for row in measured.rows if row[1] is not None)
     assert len(distances) > 100
     for threshold in (distances[5], distances[40], distances[len(distances) // 2]):
-        query = PREFIXES + f"SELECT ?f WHERE {{ ?f geo:hasGeometry/geo:asWKT ?w . FILTER(geof:distance({args}, uom:metre) {op} {threshold!r}) }}"
+        # as a double literal (exponent form) the engine reads exactly this float
+        query = PREFIXES + f"SELECT ?f WHERE {{ ?f geo:hasGeometry/geo:asWKT ?w . FILTER(geof:distance({args}, uom:metre) {op} {threshold:.17e}) }}"
         on = answers(store, query, True)
         assert on == answers(store, query, False)
         assert len(on) == sum(d < threshold if op == "<" else d <= threshold for d in distances)
         assert any("within the distance" in n for n in store.explain(query))
+        # as a decimal the engine rounds its own way (and has no value past 18 digits): still the same answers
+        for text in (repr(threshold), f"{threshold:.19f}"):
+            query = PREFIXES + f"SELECT ?f WHERE {{ ?f geo:hasGeometry/geo:asWKT ?w . FILTER(geof:distance({args}, uom:metre) {op} {text}) }}"
+            assert answers(store, query, True) == answers(store, query, False)

@@ -77,9 +77,11 @@ def _answer(store: object, call: QueryCall) -> QueryAnswer:
 
 
 #: A read-only view of the store lists the files it was opened on; a compaction by the writer
-#: removes them, and the view's next read then fails with one of these messages.
+#: (RocksDB's own, in the background, or ours after a large load) removes them, and the view's
+#: next read then fails with one of these messages. pyoxigraph calls reading beside a writer
+#: undefined behaviour; a fresh view after the compaction reads the merged files.
 _VANISHED_FILE_MESSAGES = ("No such file or directory", "Corruption")
-_REOPEN_ATTEMPTS = 3
+_REOPEN_ATTEMPTS = 6
 
 
 def _worker_main(conn: multiprocessing.connection.Connection, path: str, generation: int) -> None:  # pragma: no cover - child process
@@ -109,9 +111,11 @@ def _worker_main(conn: multiprocessing.connection.Connection, path: str, generat
                     answer = _answer(store, call)
                     break
                 except EolinkError as err:
-                    # the writer compacted away files this read-only view listed: reopen and retry
+                    # the writer compacted away files this read-only view listed: reopen and retry,
+                    # after a pause that lets a compaction in progress finish
                     if attempt + 1 == _REOPEN_ATTEMPTS or not any(m in err.message for m in _VANISHED_FILE_MESSAGES):
                         raise
+                    time.sleep(0.05 * 2**attempt)
             conn.send(("ok", answer))
         except EolinkError as err:
             conn.send(("error", type(err).__name__, err.message))
