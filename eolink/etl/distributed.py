@@ -50,26 +50,29 @@ __all__ = ["dask_client", "execute_distributed", "map_table_distributed", "parti
 
 
 @contextlib.contextmanager
-def dask_client(address: str, *, workers: int | None = None) -> Iterator[Any]:
-    """A :class:`distributed.Client` for ``address`` (``"local"``: a LocalCluster, closed on exit).
+def dask_client(address: str, *, workers: int | None = None, timeout: str = "10s") -> Iterator[Any]:
+    """A :class:`distributed.Client` for ``address`` (``"local"``: a LocalCluster of processes on 127.0.0.1, closed on exit).
 
     Raises
     ------
     InputError
-        The scheduler cannot be reached.
+        The scheduler cannot be reached within ``timeout``, or dask is missing.
     """
-    from distributed import Client, LocalCluster
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as err:  # pragma: no cover - dask is a dependency
+        raise InputError("--dask needs the packages dask and distributed") from err
 
     if address == "local":
         import os
 
         n = workers or max(1, min(4, os.cpu_count() or 1))
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                          silence_logs=40) as cluster, Client(cluster) as client:
+                          host="127.0.0.1", silence_logs=40) as cluster, Client(cluster) as client:
             yield client
         return
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout=timeout)
     except (OSError, TimeoutError) as err:
         raise InputError(f"cannot reach the Dask scheduler at {address}: {err}") from err
     try:

@@ -16,14 +16,14 @@ global de-duplication step.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import shapely
 
 from eolink.errors import InputError
+from eolink.etl.distributed import dask_client  # one client helper for ingest, map and link
 from eolink.interlink.de9im import RELATIONS
 from eolink.interlink.discovery import LinkSet, _as_geometries, check_relations, discover_links
 
@@ -83,35 +83,6 @@ def _link_tile(
     links = discover_links(src, tgt, relations=relations, pair_filter=mine, **options)
     # the tile's own candidates are the pairs that passed `mine`, i.e. the pairs it verified
     return ids_source[links.source], ids_target[links.target], links.relation, links.verified, links.verified
-
-
-@contextmanager
-def dask_client(address: str, *, timeout: str = "10s") -> Iterator[Any]:
-    """A ``distributed.Client`` for ``address`` (``"local"``: a LocalCluster of processes, closed afterwards).
-
-    An unreachable scheduler raises :class:`~eolink.errors.InputError` after ``timeout``.
-    """
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as err:  # pragma: no cover - dask is a dependency
-        raise InputError("--dask needs the packages dask and distributed") from err
-    if address == "local":
-        import os
-
-        workers = max(1, min(4, os.cpu_count() or 1))
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                          host="127.0.0.1") as cluster, \
-                Client(cluster) as client:
-            yield client
-        return
-    try:
-        client = Client(address, timeout=timeout)
-    except (OSError, TimeoutError) as err:
-        raise InputError(f"cannot reach the Dask scheduler at {address}: {err}") from err
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def discover_links_dask(
