@@ -6,13 +6,13 @@ protocol. Graph IRIs are plain strings; each product is one named graph.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from eolink.sparql.results import QueryResult
 
-__all__ = ["Store", "GraphInfo", "RDF_FILE_FORMATS"]
+__all__ = ["Store", "GraphInfo", "RDF_FILE_FORMATS", "describe_store"]
 
 #: File formats :meth:`Store.load` accepts: name -> (media type, is a quad format).
 RDF_FILE_FORMATS: dict[str, tuple[str, bool]] = {
@@ -31,6 +31,24 @@ class GraphInfo:
 
     iri: str
     triples: int
+
+
+def describe_store(select: Callable[[str], Sequence[Sequence[object]]], graphs: list[GraphInfo]) -> dict[str, object]:
+    """VoID-like statistics of a store: triples, graphs, classes and predicates with counts.
+
+    ``select`` runs a SPARQL SELECT on the store and returns its rows of terms.
+
+    >>> describe_store(lambda q: [], [GraphInfo("http://ex/g", 3)])["triples"]
+    3
+    """
+    classes = select("SELECT ?c (COUNT(*) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)")
+    predicates = select("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY DESC(?n)")
+    return {
+        "triples": sum(g.triples for g in graphs),
+        "graphs": [{"iri": g.iri, "triples": g.triples} for g in graphs],
+        "classes": {c.value: int(n.value) for c, n in classes},  # type: ignore[attr-defined]
+        "predicates": {p.value: int(n.value) for p, n in predicates},  # type: ignore[attr-defined]
+    }
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from eolink.errors import InputError, QueryError, StoreError
 from eolink.sparql.guard import check_query
 from eolink.sparql.results import QueryResult, term_from_json
-from eolink.stores.base import RDF_FILE_FORMATS, GraphInfo
+from eolink.stores.base import RDF_FILE_FORMATS, GraphInfo, describe_store
 
 __all__ = ["RemoteStore"]
 
@@ -137,15 +137,7 @@ class RemoteStore:
 
     def describe(self) -> dict[str, object]:
         """VoID-like statistics (as :meth:`EmbeddedStore.describe`)."""
-        classes = self.query("SELECT ?c (COUNT(*) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)").rows
-        predicates = self.query("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY DESC(?n)").rows
-        graphs = self.graphs()
-        return {
-            "triples": sum(g.triples for g in graphs),
-            "graphs": [{"iri": g.iri, "triples": g.triples} for g in graphs],
-            "classes": {c.value: int(n.value) for c, n in classes},
-            "predicates": {p.value: int(n.value) for p, n in predicates},
-        }
+        return describe_store(lambda sparql: self.query(sparql).rows, self.graphs())
 
     def close(self) -> None:
         """Close the HTTP connections."""

@@ -41,7 +41,7 @@ import pyoxigraph as ox
 from eolink.errors import EolinkError, InputError, QueryError, StoreError
 from eolink.sparql.guard import check_query
 from eolink.sparql.results import QueryResult
-from eolink.stores.base import RDF_FILE_FORMATS, GraphInfo
+from eolink.stores.base import RDF_FILE_FORMATS, GraphInfo, describe_store
 from eolink.stores.embedded._rwlock import ReadWriteLock
 from eolink.stores.embedded.spatial import GEOMETRY_PREDICATES, PreparedSegment, SpatialIndex, geometry_literals_in
 
@@ -460,15 +460,7 @@ class EmbeddedStore:
 
     def describe(self) -> dict[str, object]:
         """VoID-like statistics: triples, graphs, classes and predicates with counts."""
-        classes = self._raw_select("SELECT ?c (COUNT(*) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)")
-        predicates = self._raw_select("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY DESC(?n)")
-        graphs = self.graphs()
-        return {
-            "triples": sum(g.triples for g in graphs),
-            "graphs": [{"iri": g.iri, "triples": g.triples} for g in graphs],
-            "classes": {c.value: int(n.value) for c, n in classes},
-            "predicates": {p.value: int(n.value) for p, n in predicates},
-        }
+        return describe_store(self._raw_select, self.graphs())
 
     def dump(self, graph: str, fmt: str = "nt") -> bytes:
         """Serialise one graph."""
