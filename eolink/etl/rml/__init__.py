@@ -38,12 +38,12 @@ chunk by chunk; :mod:`eolink.etl.distributed` runs it on a Dask cluster.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping as AbstractMapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from eolink.errors import InputError
-from eolink.etl.rml.executor import execute as _execute
+from eolink.etl.rml.executor import execute
 from eolink.etl.rml.functions import FUNCTIONS, Function, register
 from eolink.etl.rml.model import Mapping, TriplesMap
 from eolink.etl.rml.parser import parse_mapping
@@ -85,42 +85,6 @@ def load_mapping(source: Path | str, *, base_dir: Path | None = None) -> Mapping
         text = path.read_text(encoding="utf-8")
         return parse_mapping(text, origin=str(path), base_dir=base_dir or path.resolve().parent)
     return parse_mapping(source, base_dir=base_dir)
-
-
-def execute(
-    mapping: Mapping,
-    *,
-    sources: AbstractMapping[str, Table] | None = None,
-    base_dir: Path | None = None,
-    chunk_rows: int = 100_000,
-    database: str | None = None,
-    graphs: bool = True,
-    run_id: str | None = None,
-    row_offset: int = 0,
-    binary: bool = False,
-) -> Iterator[Any]:
-    """Run ``mapping``, yielding blocks of N-Quads text (``str``; UTF-8 ``bytes`` with ``binary=True``).
-
-    Triples in the default graph are written as N-Triples lines (no graph term).
-    ``sources`` maps in-memory table names (as written in ``rml:source``) to
-    DataFrames, GeoDataFrames or lists of dicts. Every source is read and every
-    reference checked before the first block is yielded; rows whose references
-    are missing produce no triple. Duplicate lines are removed within a block.
-    ``database`` is the connection string SQL logical sources read from when the
-    mapping names none (R2RML ``rr:logicalTable``). ``graphs=False`` drops graph
-    terms (N-Triples output). ``run_id`` and ``row_offset`` fix blank-node labels
-    (``_:b{run_id}t{map}r{row}``), so runs over partitions of a source can
-    reproduce the labels of one run over the whole.
-
-    Raises
-    ------
-    MappingError
-        A reference is not a column of its source, or a function is unknown.
-    InputError
-        A source file is missing or unreadable.
-    """
-    return _execute(mapping, sources=sources, base_dir=base_dir, chunk_rows=chunk_rows, database=database,
-                    graphs=graphs, run_id=run_id, row_offset=row_offset, binary=binary)
 
 
 def write_blocks(blocks: Iterable[str | bytes | memoryview], output: Path) -> int:

@@ -74,9 +74,25 @@ def execute(
     row_offset: int = 0,
     binary: bool = False,
 ) -> Iterator[Any]:
-    """Run ``mapping``; yield blocks of N-Quads text (see :func:`eolink.etl.rml.execute`).
+    """Run ``mapping``, yielding blocks of N-Quads text (``str``; UTF-8 ``bytes`` with ``binary=True``).
 
-    ``binary=True`` yields UTF-8 ``bytes`` blocks instead of ``str`` (for writing files).
+    Triples in the default graph are written as N-Triples lines (no graph term).
+    ``sources`` maps in-memory table names (as written in ``rml:source``) to
+    DataFrames, GeoDataFrames or lists of dicts. Every source is read and every
+    reference checked before the first block is yielded; rows whose references
+    are missing produce no triple. Duplicate lines are removed within a block.
+    ``database`` is the connection string SQL logical sources read from when the
+    mapping names none (R2RML ``rr:logicalTable``). ``graphs=False`` drops graph
+    terms (N-Triples output). ``run_id`` and ``row_offset`` fix blank-node labels
+    (``_:b{run_id}t{map}r{row}``), so runs over partitions of a source can
+    reproduce the labels of one run over the whole.
+
+    Raises
+    ------
+    MappingError
+        A reference is not a column of its source, or a function is unknown.
+    InputError
+        A source file is missing or unreadable.
     """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be positive")
