@@ -70,9 +70,9 @@ def _approximate_metres(constant: object, constant_crs: str, constant_first: boo
     from eolink.sparql.geosparql.literals import to_crs84, transform_geometry
 
     out = np.full(len(geoms), np.nan)
-    present = ~shapely.is_missing(geoms)
-    if present.any() and not shapely.is_empty(constant):
-        present &= ~shapely.is_empty(geoms)
+    if shapely.is_empty(constant):
+        return out  # the function is an error for every row
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     for crs in set(crss[present].tolist()):
         mask = present & (crss == crs)
         first_crs = constant_crs if constant_first else crs
@@ -101,11 +101,10 @@ def _approximate_metres(constant: object, constant_crs: str, constant_first: boo
         local_c = shapely.transform(shapely.segmentize(c84, _DENSIFY_DEGREES), project)
         local_g = shapely.transform(shapely.segmentize(g84, _DENSIFY_DEGREES), project)
         distance = shapely.distance(local_g, local_c)
-        bounds = shapely.bounds(local_g)
-        reach = np.sqrt(np.maximum(np.abs(bounds[:, [0, 2]]), 0).max(axis=1) ** 2
-                        + np.maximum(np.abs(bounds[:, [1, 3]]), 0).max(axis=1) ** 2)
-        c_bounds = shapely.bounds(local_c)
-        reach = np.maximum(reach, math.hypot(max(abs(c_bounds[0]), abs(c_bounds[2])), max(abs(c_bounds[1]), abs(c_bounds[3]))))
+        # how far from the centre the pair extends (the projection's scale error grows with it)
+        corner = np.abs(np.vstack([shapely.bounds(local_g), shapely.bounds(local_c)]))
+        reach = np.hypot(corner[:, [0, 2]].max(axis=1), corner[:, [1, 3]].max(axis=1))
+        reach = np.maximum(reach[:-1], reach[-1])
         distance[~np.isfinite(distance) | ~(reach <= GEODESIC_RADIUS_M)] = np.nan
         out[mask] = distance
     return out
@@ -140,10 +139,9 @@ def decide_distance(
         except EolinkError:
             return np.zeros(n, dtype=bool)  # the function is an error for every row
         approx = _approximate_metres(value.geometry, value.crs, constant_first, geoms, crss) / metres_per
-    limit = threshold
-    margin = _RELATIVE_MARGIN * abs(limit) + _ABSOLUTE_MARGIN_M / (metres_per or 1.0)
-    inside = approx < limit - margin
-    outside = approx > limit + margin
+    margin = _RELATIVE_MARGIN * abs(threshold) + _ABSOLUTE_MARGIN_M / (metres_per or 1.0)
+    inside = approx < threshold - margin
+    outside = approx > threshold + margin
     result = inside.copy()
     for i in np.flatnonzero(~(inside | outside)):
         result[i] = _exact(function, constant, literals[i], constant_first, unit, op, threshold)
