@@ -22,7 +22,8 @@ __all__ = ["command"]
 @click.option("--relations", default="all", show_default=True,
               help="Comma-separated relations (sfIntersects,sfContains,…,ehCoveredBy) or 'all'.")
 @click.option("--progressive", "budget", default=None, metavar="BUDGET",
-              help="Verify only the best-weighted candidates: a count (5000), a fraction (0.2) or a percentage (20%).")
+              help="Verify only the best-weighted candidates: a count (5000), a fraction (0.2) or a percentage (20%) "
+                   "of the candidate pairs whose MBRs intersect (JedAI-spatial's comparisons).")
 @click.option("--weighting", default="cd", show_default=True, type=click.Choice(["cd", "mbr", "cf", "js"]),
               help="Candidate weighting of --progressive.")
 @click.option("--curve", is_flag=True, help="With --progressive: also print the recall curve against the exhaustive result.")
