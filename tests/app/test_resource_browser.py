@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from tests.app.test_endpoint_features import RES_TTL
-from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS, Watch, chromium_missing_reason, watched_page
+from tests.browser.conftest import Watch, browser, watched_page  # noqa: F401 - browser is the shared Chromium fixture
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    reason = chromium_missing_reason()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
-def test_resource_page_renders_its_map(server, chromium):
+def test_resource_page_renders_its_map(server, browser):
     graph = "https://w3id.org/eolink/resource/graph/browser-test"
     auth = {"authorization": f"Bearer {server.token}"}
     put = httpx.put(server.url + "/rdf-graphs/service", params={"graph": graph}, content=RES_TTL, headers={"content-type": "text/turtle", **auth}, timeout=60)
     assert put.status_code in (201, 204)
     watch = Watch()
-    page = watched_page(chromium, watch, width=900, height=700)
+    page = watched_page(browser, watch, width=900, height=700)
     try:
         page.goto(server.url + "/resource/test/field-1")
         page.wait_for_function("window.mapReady === true", timeout=60_000)
