@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
-import threading
 from collections import Counter
 
 import httpx
@@ -18,6 +16,7 @@ from rdflib.compare import isomorphic
 from eolink.sparql.results import term_from_json
 from eolink.stores import open_store
 from tests.app.conftest import DATA, GRAPH
+from tests.listener import Recorder
 
 Q = "SELECT ?s ?name ?v ?w WHERE { ?s <http://example.org/name> ?name OPTIONAL { ?s <http://example.org/value> ?v } OPTIONAL { ?s <http://www.opengis.net/ont/geosparql#hasGeometry>/<http://www.opengis.net/ont/geosparql#asWKT> ?w } }"
 
@@ -169,35 +168,6 @@ def test_ontology_dereferences(server):
     page = httpx.get(server.url + "/ontology", headers={"accept": "text/html"}).text
     some_class = next(str(s) for s in served.subjects(rdflib.RDF.type, rdflib.OWL.Class) if str(s).startswith(EOL))
     assert f'id="{some_class[len(EOL):]}"' in page
-
-
-class Recorder:
-    """A TCP listener on 127.0.0.2 that counts the connections it receives."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.2", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()
 
 
 def test_service_to_unconfigured_host_never_leaves(server):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections import Counter
 
 import pytest
@@ -14,6 +12,7 @@ from eolink.errors import FederationError, QueryError
 from eolink.sparql.federation import Federation, load_config, parse_config
 from eolink.stores import open_store
 from tests.sparql.federation.geofedbench import WINDOW, WORKLOAD
+from tests.listener import Recorder
 
 
 def _config_text(urls: dict[str, str], extra: str = "") -> str:
@@ -84,37 +83,8 @@ def test_bind_join_uses_values(federation):
     assert any(step.bind_variables for step in answer.steps)
 
 
-class _Recorder:
-    """A TCP listener on 127.0.0.2 that records every connection it gets."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.2", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join()
-        self.sock.close()
-
-
 def test_service_outside_configuration_is_refused_and_nothing_leaves(federation):
-    recorder = _Recorder()
+    recorder = Recorder()
     try:
         query = f"SELECT * WHERE {{ SERVICE <http://127.0.0.2:{recorder.port}/sparql> {{ ?s ?p ?o }} }}"
         with pytest.raises(QueryError, match="not a configured federation source"):
