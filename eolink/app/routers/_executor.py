@@ -26,14 +26,17 @@ import asyncio
 import multiprocessing
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from eolink.errors import EolinkError, QueryError, QueryTimeoutError, StoreError
 
 __all__ = ["QueryExecutor", "QueryCall", "QueryAnswer", "EndpointBusyError"]
 
 _START_TIMEOUT_S = 60.0
+T = TypeVar("T")
 
 
 class EndpointBusyError(QueryTimeoutError):
@@ -84,14 +87,33 @@ _VANISHED_FILE_MESSAGES = ("No such file or directory", "Corruption")
 _REOPEN_ATTEMPTS = 6
 
 
+def _files_vanished(err: EolinkError) -> bool:
+    return any(m in err.message for m in _VANISHED_FILE_MESSAGES)
+
+
+def _beside_the_writer(action: Callable[[], T]) -> T:
+    """``action()``, repeated with a growing pause while it fails because a compaction removed files it listed."""
+    for attempt in range(_REOPEN_ATTEMPTS):
+        try:
+            return action()
+        except EolinkError as err:
+            if attempt + 1 == _REOPEN_ATTEMPTS or not _files_vanished(err):
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _worker_main(conn: multiprocessing.connection.Connection, path: str, generation: int) -> None:  # pragma: no cover - child process
     """Loop of one worker process: open the store read-only, answer calls until the pipe closes."""
     from eolink.stores.embedded import EmbeddedStore
 
-    # open the store and build the GeoSPARQL function table before saying ready:
-    # start-up is not charged to the first query's timeout
-    store = EmbeddedStore(Path(path), read_only=True)
-    store.query("ASK {}")
+    def open_view() -> EmbeddedStore:
+        view = EmbeddedStore(Path(path), read_only=True)
+        view.query("ASK {}")  # builds the GeoSPARQL function table too
+        return view
+
+    # open the store before saying ready: start-up is not charged to the first query's timeout
+    store: EmbeddedStore | None = _beside_the_writer(open_view)
     conn.send(("ready",))
     while True:
         try:
@@ -99,24 +121,24 @@ def _worker_main(conn: multiprocessing.connection.Connection, path: str, generat
         except (EOFError, OSError):
             return
         wanted, call = message
+
+        def answer_on_a_current_view() -> QueryAnswer:
+            nonlocal store, generation
+            if store is None or wanted != generation:
+                if store is not None:
+                    store.close()
+                    store = None
+                store, generation = open_view(), wanted
+            try:
+                return _answer(store, call)
+            except EolinkError as err:
+                if _files_vanished(err):  # reopened on the next attempt
+                    store.close()
+                    store = None
+                raise
+
         try:
-            for attempt in range(_REOPEN_ATTEMPTS):
-                try:
-                    if store is None or wanted != generation or attempt:
-                        if store is not None:
-                            store.close()
-                            store = None
-                        store = EmbeddedStore(Path(path), read_only=True)
-                        generation = wanted
-                    answer = _answer(store, call)
-                    break
-                except EolinkError as err:
-                    # the writer compacted away files this read-only view listed: reopen and retry,
-                    # after a pause that lets a compaction in progress finish
-                    if attempt + 1 == _REOPEN_ATTEMPTS or not any(m in err.message for m in _VANISHED_FILE_MESSAGES):
-                        raise
-                    time.sleep(0.05 * 2**attempt)
-            conn.send(("ok", answer))
+            conn.send(("ok", _beside_the_writer(answer_on_a_current_view)))
         except EolinkError as err:
             conn.send(("error", type(err).__name__, err.message))
         except Exception as err:  # noqa: BLE001 - reported to the parent as a query error
