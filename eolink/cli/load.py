@@ -36,7 +36,8 @@ def command(
             from rich.progress import BarColumn, DownloadColumn, Progress, TimeElapsedColumn
 
             with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeElapsedColumn(), console=out) as bar:
-                task = bar.add_task(f"loading {path.name}", total=path.stat().st_size)
+                # no total until the loader reports: a pulsing bar and the elapsed time while pyoxigraph loads
+                task = bar.add_task(f"loading {path.name}", total=None)
                 count = store.load(
                     target, path.read_bytes(), fmt=kind, replace=replace, base_iri=path.resolve().as_uri(),
                     on_progress=lambda done, total: bar.update(task, completed=done, total=total),

@@ -55,6 +55,10 @@ import shapely
 from eolink.errors import EolinkError
 from eolink.sparql.guard import LEXICAL_TOKENS
 from eolink.ontology import GEO, GEOF, UOM
+from eolink.sparql.chains import (
+    LITERAL, Chain, chain_barrier, chain_solutions, find_chain, pair_product, parse_triples, side_keys, values_block,
+)
+from eolink.stores.embedded.features import FeatureView
 from eolink.stores.embedded.spatial import GEOMETRY_DATATYPES, GEOMETRY_PREDICATES, SpatialIndex
 
 __all__ = ["Plan", "plan_query", "mask_query", "PREFIX_DECL", "SELECTION_RELATIONS", "MAX_JOIN_PAIRS", "MAX_SIDE_BINDINGS", "INLINE_VALUES_ROWS"]
@@ -89,12 +93,35 @@ _FILTER_CALL = re.compile(
 
 
 @dataclass
+class DirectAnswer:
+    """A query the planner answered whole: ``SELECT [DISTINCT] ?a ?b WHERE { chain FILTER }``.
+
+    ``columns`` maps variable names to their values (pyoxigraph terms), ``rows`` long;
+    variables of the projection that are not columns are unbound.
+    """
+
+    variables: list[str]
+    columns: dict[str, np.ndarray]
+    rows: int
+    distinct: bool
+
+    def solutions(self) -> list[tuple]:
+        """The rows, in the order of ``variables`` (duplicates removed for ``DISTINCT``)."""
+        unbound = np.full(self.rows, None, dtype=object)
+        table = [self.columns.get(v, unbound).tolist() for v in self.variables]
+        rows = list(zip(*table)) if table else [()] * self.rows
+        return list(dict.fromkeys(rows)) if self.distinct else rows
+
+
+@dataclass
 class Plan:
     """A rewritten query and what the planner did."""
 
     query: str
     rewrites: int = 0
     notes: list[str] = field(default_factory=list)
+    #: set when the planner's rewrite is the whole answer (the store then skips the engine)
+    answer: DirectAnswer | None = None
 
 
 def mask_query(query: str) -> str:
@@ -392,6 +419,21 @@ class _Rewrite:
     text: str
     #: span of a FILTER the VALUES block decides exactly (removed from the query), if any
     decided: tuple[int, int] | None = None
+    #: the whole group body is replaced by ``text`` (a feature-chain rewrite, see :mod:`eolink.sparql.chains`)
+    replaces: tuple[int, int] | None = None
+    #: for a chain rewrite whose group keeps nothing else: its VALUES columns as terms, and their length
+    bare: tuple[Callable[[], dict[str, np.ndarray]], int] | None = None
+
+
+@dataclass
+class _ChainContext:
+    """What a feature-chain rewrite needs besides the filter itself."""
+
+    view: FeatureView
+    #: the group spans holding exactly one recognised filter
+    single: set[tuple[int, int]]
+    query: str
+    masked: str
 
 
 def plan_query(
@@ -399,11 +441,14 @@ def plan_query(
     index: SpatialIndex,
     *,
     binding_source: Callable[[str], list[tuple[str, str]]] | None = None,
+    view: FeatureView | None = None,
 ) -> Plan:
     """Rewrite ``query`` so that recognised spatial filters are answered from ``index``.
 
     ``binding_source(sparql)`` runs a helper ``SELECT DISTINCT ?v`` query and returns
-    the (lexical, datatype) literals of ``?v``; it is needed for joins only.
+    the (lexical, datatype) literals of ``?v``; it is needed for joins only. With a usable
+    ``view`` (the store's feature view, for queries over the union default graph),
+    feature–geometry chains are answered from it (:mod:`eolink.sparql.chains`).
     """
     masked = mask_query(query)
     if "FILTER" not in masked.upper():
@@ -412,7 +457,17 @@ def plan_query(
     depth = _depths(masked)
     rewrites: list[_Rewrite] = []
     notes: list[str] = []
-    for match in _FILTER_CALL.finditer(masked):
+    matches = list(_FILTER_CALL.finditer(masked))
+    context = None
+    if view is not None and view.usable:
+        barrier = chain_barrier(masked)
+        if barrier is None:
+            spans = [_group_span(depth, masked, m.start()) for m in matches]
+            single = {sp for sp in spans if sp is not None and spans.count(sp) == 1}
+            context = _ChainContext(view, single, query, masked)
+        else:
+            notes.append(f"feature view not used: {barrier}")
+    for match in matches:
         function = names.iri(match.group("fn"))
         if function is None or not function.startswith(GEOF):
             continue
@@ -429,8 +484,10 @@ def plan_query(
             continue
         a_var = a_text if a_text[0] in "?$" else None
         b_var = b_text if b_text[0] in "?$" else None
+        chains = context if context is not None and span in context.single else None
         if a_var and b_var and not is_distance:
-            rewrite = _plan_join(masked, depth, span, a_var, b_var, names, index, binding_source, query, notes, local)
+            rewrite = _plan_join(masked, depth, span, a_var, b_var, names, index, binding_source, query, notes, local,
+                                 chains=chains, filter_span=(match.start(), match.end()))
         else:
             variable, constant_text = (a_var, b_text) if a_var else (b_var, a_text)
             if variable is None:
@@ -443,6 +500,8 @@ def plan_query(
                 constant_first=a_var is None,
                 function=local,
                 op=match.group("op"),
+                chains=chains,
+                filter_span=(match.start(), match.end()),
             )
         if rewrite is not None:
             if rewrite.decided is not None:
@@ -450,8 +509,16 @@ def plan_query(
             rewrites.append(rewrite)
     if not rewrites:
         return Plan(query, 0, notes)
+    if len(rewrites) == 1 and rewrites[0].bare is not None and rewrites[0].replaces is not None:
+        answer = _direct_answer(masked, rewrites[0])
+        if answer is not None:
+            notes.append("answered from the index and the feature view alone")
+            return Plan(query, 1, notes, answer)
     edits: list[tuple[int, int, str]] = []
     for rewrite in rewrites:
+        if rewrite.replaces is not None:
+            edits.append((rewrite.replaces[0], rewrite.replaces[1], rewrite.text))
+            continue
         edits.append((rewrite.insert_at, rewrite.insert_at, rewrite.text))
         if rewrite.decided is not None:
             edits.append((rewrite.decided[0], rewrite.decided[1], " "))
@@ -477,6 +544,8 @@ def _plan_selection(
     constant_first: bool = False,
     function: str = "",
     op: str | None = None,
+    chains: _ChainContext | None = None,
+    filter_span: tuple[int, int] = (0, 0),
 ) -> _Rewrite | None:
     if not _bound_by_geometry_pattern(masked, depth, span, variable, names):
         notes.append(f"{variable}: not bound by a geometry pattern of its group; filter evaluated without the index")
@@ -494,12 +563,12 @@ def _plan_selection(
         if envelope is None:
             return None
     rows = index.candidates(envelope)
+    literals: list[tuple[str, str]] | None = None
     if relation is not None and len(rows):
         geoms, crss = index.geometries(rows)
         keep = exact_relation_with_constant(relation, value[0], value[1], geoms, crss, constant_first=constant_first)
         notes.append(f"{variable}: {len(rows)} candidate geometries from the index, {int(keep.sum())} exact matches")
         rows = rows[keep]
-        literals = index.literals(rows)
     else:
         literals = index.literals(rows)
         if len(rows) and distance is not None and op is not None:
@@ -512,6 +581,12 @@ def _plan_selection(
             rows = rows[keep]
         else:
             notes.append(f"{variable}: {len(rows)} candidate geometries from the index")
+    if chains is not None:
+        rewrite = _chain_selection(chains, span, filter_span, variable, names, index, rows, literals, notes)
+        if rewrite is not None:
+            return rewrite
+    if literals is None:
+        literals = index.literals(rows)
     terms = " ".join(_term(lit) for lit in literals)
     # the VALUES rows are exactly the literals the (relation or distance) filter accepts
     decided = (0, 0)
@@ -534,8 +609,17 @@ def _plan_join(
     query: str,
     notes: list[str],
     relation: str,
+    *,
+    chains: _ChainContext | None = None,
+    filter_span: tuple[int, int] = (0, 0),
 ) -> _Rewrite | None:
-    if binding_source is None or a_var == b_var:
+    if a_var == b_var:
+        return None
+    if chains is not None and all(_bound_by_geometry_pattern(masked, depth, span, v, names) for v in (a_var, b_var)):
+        rewrite = _chain_join(chains, span, filter_span, a_var, b_var, names, index, notes, relation)
+        if rewrite is not None:
+            return rewrite
+    if binding_source is None:
         return None
     if not all(_bound_by_geometry_pattern(masked, depth, span, v, names) for v in (a_var, b_var)):
         notes.append(f"{a_var}, {b_var}: not both bound by geometry patterns of the group; join left to the engine")
@@ -595,6 +679,192 @@ def _plan_join(
     # them back through a custom function in BIND (or LATERAL) would shorten the text, but
     # pyoxigraph 0.5 then evaluates the group's cross product: measured minutes instead of seconds.
     return _Rewrite(start + 1, f" {{ SELECT {a_var} {b_var} WHERE {{ VALUES ({a_var} {b_var}) {{ {rows_text} }} }} }} ", (0, 0))
+
+
+# -- feature chains (see eolink.sparql.chains) ---------------------------------------------------
+
+_NOT_PLAIN = re.compile(r"[{}()\[\]]|(?<![?$\w:])(BIND|VALUES|OPTIONAL|MINUS|SERVICE|GRAPH|FILTER|UNION)(?![\w:])", re.IGNORECASE)
+_STAR = re.compile(r"(?<![\w:])(SELECT|DESCRIBE)\s+(?:(?:DISTINCT|REDUCED)\s+)?\*", re.IGNORECASE)
+
+
+@dataclass
+class _Group:
+    """A group that is a plain basic graph pattern plus filters, split for regeneration."""
+
+    triples: list
+    #: the group's other FILTERs, as written
+    filters: list[str]
+
+
+def _plain_group(context: _ChainContext, span: tuple[int, int], decided: tuple[int, int]) -> _Group | None:
+    query, masked = context.query, context.masked
+    start, end = span
+    filters: list[str] = []
+    pieces: list[str] = []
+    position = start + 1
+    for match in re.finditer(r"FILTER\s*\(", masked[start + 1:end], re.IGNORECASE):
+        at = start + 1 + match.start()
+        if at < position:
+            continue
+        level, cursor = 1, start + 1 + match.end()
+        while cursor < end and level:
+            level += {"(": 1, ")": -1}.get(masked[cursor], 0)
+            cursor += 1
+        pieces.append(query[position:at])
+        if (at, cursor) != decided and not (at <= decided[0] < cursor):
+            filters.append(query[at:cursor])
+        position = cursor
+    pieces.append(query[position:end])
+    rest = strip_comments(" ".join(pieces))
+    if _NOT_PLAIN.search(mask_query(rest)):
+        return None
+    triples = parse_triples(rest)
+    if triples is None:
+        return None
+    return _Group(triples, filters)
+
+
+def _mentioned_elsewhere(context: _ChainContext, span: tuple[int, int], group: _Group, kept: list) -> Callable[[str], bool]:
+    """Whether a variable (name without sigil) occurs in the query outside the replaced patterns and filter."""
+    masked = context.masked
+    start, end = span
+    if _STAR.search(masked):
+        return lambda name: True
+    outside = masked[:start + 1] + " " + mask_query(" ".join(t.text() for t in kept) + " " + " ".join(group.filters)) + " " + masked[end:]
+    return lambda name: re.search(rf"[?$]{re.escape(name)}(?!\w)", outside) is not None
+
+
+_SIMPLE_SELECT = re.compile(
+    r"\s*(?:(?:PREFIX\s+(?:[A-Za-z][\w.-]*)?:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*"
+    r"SELECT\s+(?P<modifier>DISTINCT\s+|REDUCED\s+)?(?P<variables>(?:[?$][A-Za-z_]\w*\s*)+)(?:WHERE\s*)?",
+    re.IGNORECASE,
+)
+
+
+def _direct_answer(masked: str, rewrite: _Rewrite) -> DirectAnswer | None:
+    """The answer itself when the query is nothing but a projection of the rewritten group."""
+    start, end = rewrite.replaces  # type: ignore[misc]
+    head = _SIMPLE_SELECT.fullmatch(masked, 0, start - 1)
+    if head is None or masked[start - 1] != "{" or masked[end + 1:].strip():
+        return None
+    columns_of, rows = rewrite.bare  # type: ignore[misc]
+    variables = list(dict.fromkeys(v[1:] for v in head.group("variables").split()))
+    return DirectAnswer(variables, columns_of(), rows, distinct=(head.group("modifier") or "").strip().upper() == "DISTINCT")
+
+
+def _emitted(chain: Chain, solution: dict[str, np.ndarray], used: Callable[[str], bool],
+             literals: Callable[[], list[tuple[str, str]]]) -> list[tuple[str, np.ndarray, Callable[[], np.ndarray]]] | None:
+    """The VALUES columns of one chain: (name, SPARQL texts, terms); ``None`` when a value to emit is a blank node.
+
+    ``literals()`` gives the literals ``solution[LITERAL]`` points into.
+    """
+    import pyoxigraph as ox
+
+    columns = []
+    for name in chain.variables():
+        if not used(name):
+            continue
+        if name == chain.literal_var:
+            pick = solution[LITERAL]
+            pairs = literals()
+            texts = np.array([_term(lit) for lit in pairs], dtype=object)[pick]
+            columns.append((name, texts, lambda pairs=pairs, pick=pick: np.array(
+                [ox.Literal(lex, datatype=ox.NamedNode(dt)) for lex, dt in pairs] + [None], dtype=object)[pick]))
+            continue
+        values = solution[name]
+        if any(v.startswith("_:") for v in values.tolist()):
+            return None
+        columns.append((name, values, lambda values=values: np.array([ox.NamedNode(v[1:-1]) for v in values.tolist()] + [None], dtype=object)[:-1]))
+    return columns
+
+
+def _bare(columns: list[tuple[str, np.ndarray, Callable[[], np.ndarray]]], rows: int, kept: list, filters: list[str]) -> tuple | None:
+    if kept or filters:
+        return None
+    return (lambda: {name: terms() for name, _, terms in columns}), rows
+
+
+def _group_body(columns: list[tuple[str, np.ndarray, Callable]], rows: int, kept: list, filters: list[str], inline: bool) -> str:
+    values = values_block([(name, texts) for name, texts, _ in columns], rows)
+    if kept and not inline and columns:
+        names = " ".join(f"?{name}" for name, _, _ in columns)
+        values = f"{{ SELECT {names} WHERE {{ {values} }} }}"
+    return " " + values + " " + " ".join(t.text() for t in kept) + " " + " ".join(filters) + " "
+
+
+def _chain_selection(context: _ChainContext, span: tuple[int, int], filter_span: tuple[int, int], variable: str,
+                     names: _Names, index: SpatialIndex, rows: np.ndarray, literals: list[tuple[str, str]] | None,
+                     notes: list[str]) -> _Rewrite | None:
+    group = _plain_group(context, span, filter_span)
+    if group is None:
+        return None
+    chain = find_chain(group.triples, variable[1:], _resolver(names))
+    if chain is None:
+        return None
+    kept = [t for i, t in enumerate(group.triples) if i not in chain.patterns]
+    solution = chain_solutions(context.view, chain, index.keys(rows))
+    used = _mentioned_elsewhere(context, span, group, kept)
+    columns = _emitted(chain, solution, used, lambda: literals if literals is not None else index.literals(rows))
+    if columns is None:
+        return None
+    count = len(solution[LITERAL])
+    notes.append(f"{variable}: {count} solutions of its feature chain from the feature view")
+    inline = count <= max(INLINE_VALUES_ROWS, len(index) // 100)
+    return _Rewrite(span[0] + 1, _group_body(columns, count, kept, group.filters, inline), replaces=(span[0] + 1, span[1]),
+                    bare=_bare(columns, count, kept, group.filters))
+
+
+def _chain_join(context: _ChainContext, span: tuple[int, int], filter_span: tuple[int, int], a_var: str, b_var: str,
+                names: _Names, index: SpatialIndex, notes: list[str], relation: str) -> _Rewrite | None:
+    group = _plain_group(context, span, filter_span)
+    if group is None:
+        return None
+    resolve = _resolver(names)
+    chain_a = find_chain(group.triples, a_var[1:], resolve)
+    if chain_a is None:
+        return None
+    chain_b = find_chain(group.triples, b_var[1:], resolve, taken=set(chain_a.patterns))
+    if chain_b is None or set(chain_a.variables()) & set(chain_b.variables()):
+        return None
+    view = context.view
+    sides = [side_keys(view, chain, MAX_SIDE_BINDINGS) for chain in (chain_a, chain_b)]
+    sizes = [len(k) if k is not None else np.inf for k in sides]
+    if min(sizes) == np.inf:
+        return None
+    position = int(np.argmin(sizes))
+    rows = index.rows_of_keys(sides[position])
+    mine, others = index.neighbours(rows)
+    left, right = (mine, others) if position == 0 else (others, mine)
+    if len(left):
+        lg, lc = index.geometries(left)
+        rg, rc = index.geometries(right)
+        keep = exact_relation(relation, lg, lc, rg, rc)
+        left, right = left[keep], right[keep]
+    unique_left, pair_left = np.unique(left, return_inverse=True)
+    unique_right, pair_right = np.unique(right, return_inverse=True)
+    solution_a = chain_solutions(view, chain_a, index.keys(unique_left))
+    solution_b = chain_solutions(view, chain_b, index.keys(unique_right))
+    ia, ib = pair_product(pair_left.astype(np.int64), pair_right.astype(np.int64),
+                          solution_a[LITERAL].astype(np.int64), solution_b[LITERAL].astype(np.int64))
+    if len(ia) > MAX_JOIN_PAIRS:
+        return None
+    kept = [t for i, t in enumerate(group.triples) if i not in chain_a.patterns and i not in chain_b.patterns]
+    used = _mentioned_elsewhere(context, span, group, kept)
+    columns = []
+    for chain, solution, unique, picked in ((chain_a, solution_a, unique_left, ia), (chain_b, solution_b, unique_right, ib)):
+        side = _emitted(chain, {k: v[picked] for k, v in solution.items()}, used, lambda unique=unique: index.literals(unique))
+        if side is None:
+            return None
+        columns.extend(side)
+    notes.append(f"{a_var} × {b_var}: {len(left)} literal pairs, {len(ia)} solutions of the two feature chains from the feature view")
+    inline = len(ia) <= max(INLINE_VALUES_ROWS, len(index) // 100)
+    return _Rewrite(span[0] + 1, _group_body(columns, len(ia), kept, group.filters, inline), replaces=(span[0] + 1, span[1]),
+                    bare=_bare(columns, len(ia), kept, group.filters))
+
+
+def _resolver(names: _Names) -> Callable[[str], str | None]:
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    return lambda text: rdf_type if text == "a" else names.iri(text)
 
 
 _BGP_TOKEN = re.compile(

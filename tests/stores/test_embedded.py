@@ -310,6 +310,7 @@ def test_compaction_after_large_loads_keeps_everything(tmp_path, monkeypatch):
         s._store = _Recorder(s._store, calls)
         s.load(G1, "".join(wkt.format(i=i) for i in range(200)))
         s.load("http://e/g2", "".join(wkt.format(i=i) for i in range(200, 300)))
+        s.wait_for_compaction()
         assert calls.count("optimize") == 2 and optimize is not None
         assert s.count() == 300
         hits = s.query('SELECT ?g WHERE { ?g <http://www.opengis.net/ont/geosparql#asWKT> ?w . FILTER(<http://www.opengis.net/def/function/geosparql/sfWithin>(?w, "POLYGON ((-1 -1, 10.5 -1, 10.5 10.5, -1 10.5, -1 -1))"^^<http://www.opengis.net/ont/geosparql#wktLiteral>)) }')

@@ -161,8 +161,14 @@ def parse_wkt_array(lexicals: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
                 crss[i], bodies[i] = match.group(1), match.group(2)
     for crs in set(crss.tolist()):
         crs_from_iri(crs)
+    geometries = np.empty(len(bodies), dtype=object)
     try:
-        geometries = shapely.from_wkt(bodies)
+        # in slices: a long call holds the GIL, and a load parses in a thread beside the loader
+        for start in range(0, len(bodies), _PARSE_SLICE):
+            geometries[start:start + _PARSE_SLICE] = shapely.from_wkt(bodies[start:start + _PARSE_SLICE])
     except shapely.errors.GEOSException as err:
         raise GeometryError(f"malformed WKT: {err}") from err
-    return np.asarray(geometries, dtype=object), crss
+    return geometries, crss
+
+
+_PARSE_SLICE = 50_000

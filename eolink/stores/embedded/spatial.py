@@ -45,7 +45,7 @@ import shapely
 from eolink.errors import EolinkError
 from eolink.ontology import CRS84, GEO
 
-__all__ = ["SpatialIndex", "PreparedSegment", "geometry_literals_in", "GEOMETRY_PREDICATES", "GEOMETRY_DATATYPES"]
+__all__ = ["SpatialIndex", "PreparedSegment", "literal_keys", "GEOMETRY_PREDICATES", "GEOMETRY_DATATYPES"]
 
 #: Predicates whose objects are geometry literals.
 GEOMETRY_PREDICATES = (GEO + "asWKT", GEO + "asGML", GEO + "asGeoJSON", GEO + "asKML")
@@ -62,6 +62,15 @@ def _hash(lexicals: Sequence[str], datatypes: Sequence[str]) -> np.ndarray:
     for i, (lex, dt) in enumerate(zip(lexicals, datatypes)):  # hashing has no vectorised form; ~1 µs each
         out[i] = int.from_bytes(hashlib.blake2b(f"{dt}\x00{lex}".encode(), digest_size=8).digest(), "little")
     return out
+
+
+def literal_keys(literals: Sequence[tuple[str, str]]) -> np.ndarray:
+    """The index's 64-bit keys of ``(lexical form, datatype IRI)`` literals.
+
+    >>> literal_keys([("POINT (1 2)", GEO + "wktLiteral")]).dtype
+    dtype('uint64')
+    """
+    return _hash([l for l, _ in literals], [d for _, d in literals])
 
 
 def _parse(lexicals: Sequence[str], datatypes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -147,44 +156,6 @@ def _write_synced(table: pa.Table, path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-_LINE_FORMATS = ("nt", "nq")
-
-
-def geometry_literals_in(payload: bytes, fmt: str, parser_format: object, base_iri: str | None = None) -> list[tuple[str, str]]:
-    r"""The geometry literals (objects of ``geo:asWKT``/``asGML``/…) in serialised RDF, as pyoxigraph parses them.
-
-    For the line formats (N-Triples, N-Quads) only the lines that mention a geometry
-    predicate are parsed (a triple is one line there) unless the data contains ``\u``
-    escapes; other formats are parsed whole.
-
-    >>> import pyoxigraph as ox
-    >>> data = b'<http://e/g> <http://www.opengis.net/ont/geosparql#asWKT> "POINT (1 2)"^^<http://www.opengis.net/ont/geosparql#wktLiteral> .\n<http://e/g> <http://e/p> "x" .\n'
-    >>> geometry_literals_in(data, "nt", ox.RdfFormat.N_TRIPLES)
-    [('POINT (1 2)', 'http://www.opengis.net/ont/geosparql#wktLiteral')]
-    """
-    import pyoxigraph as ox
-
-    # an IRI may spell the predicate with \u escapes: then every triple is parsed
-    if fmt in _LINE_FORMATS and b"\\u" not in payload and b"\\U" not in payload:
-        lines = []
-        for predicate in GEOMETRY_PREDICATES:
-            needle = f"<{predicate}>".encode()
-            at = payload.find(needle)
-            while at >= 0:
-                start = payload.rfind(b"\n", 0, at) + 1
-                end = payload.find(b"\n", at)
-                end = len(payload) if end < 0 else end
-                lines.append(payload[start:end])
-                at = payload.find(needle, end)
-        payload = b"\n".join(lines) + b"\n"
-    literals = []
-    for quad in ox.parse(payload, format=parser_format, base_iri=base_iri):
-        obj = quad.object
-        if isinstance(obj, ox.Literal) and quad.predicate.value in GEOMETRY_PREDICATES:
-            literals.append((obj.value, obj.datatype.value))
-    return literals
-
-
 class _Segment:
     """One immutable batch of indexed literals with its own STRtree."""
 
@@ -197,7 +168,11 @@ class _Segment:
         self.envelopes = env
         valid = ~np.isnan(env).any(axis=1)
         self.valid_rows = np.flatnonzero(valid)
-        boxes = shapely.box(env[valid, 0], env[valid, 1], env[valid, 2], env[valid, 3])
+        ok = env[valid]
+        boxes = np.concatenate([  # in slices: a long call holds the GIL a concurrent load needs
+            shapely.box(ok[i:i + 100_000, 0], ok[i:i + 100_000, 1], ok[i:i + 100_000, 2], ok[i:i + 100_000, 3])
+            for i in range(0, len(ok), 100_000)
+        ]) if len(ok) else np.empty(0, dtype=object)
         self.tree = shapely.STRtree(boxes) if len(boxes) else None
 
     def __len__(self) -> int:
@@ -213,6 +188,21 @@ class _Segment:
         if self.tree is None:
             return np.empty(0, dtype=np.int64)
         return self.valid_rows[self.tree.query(box)]
+
+
+def _take(column: pa.ChunkedArray, rows: np.ndarray) -> list:
+    """``column[rows]`` as Python values, chunk by chunk (``ChunkedArray.take`` concatenates every chunk first)."""
+    if column.num_chunks == 1:
+        return column.chunk(0).take(pa.array(rows)).to_pylist()
+    bounds = np.cumsum([0] + [len(chunk) for chunk in column.chunks])
+    which = np.searchsorted(bounds, rows, side="right") - 1
+    out: list = [None] * len(rows)
+    for c in np.unique(which):
+        where = np.flatnonzero(which == c)
+        values = column.chunk(int(c)).take(pa.array(rows[where] - bounds[c])).to_pylist()
+        for k, position in enumerate(where.tolist()):
+            out[position] = values[k]
+    return out
 
 
 class SpatialIndex:
@@ -231,6 +221,7 @@ class SpatialIndex:
         self._segments: list[_Segment] = []
         self._offsets: list[int] = []
         self._all_keys = np.empty(0, dtype=np.uint64)
+        self._key_order: tuple[np.ndarray, np.ndarray] | None = None
         self._lock = threading.RLock()
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
@@ -271,17 +262,19 @@ class SpatialIndex:
         """Index literals not indexed yet (persisted before returning); return how many were new."""
         return self.commit(self.prepare(literals))
 
-    def prepare(self, literals: Iterable[tuple[str, str]]) -> PreparedSegment | None:
+    def prepare(self, literals: Iterable[tuple[str, str]], *, keys: np.ndarray | None = None) -> PreparedSegment | None:
         """Parse literals and compute their envelopes without touching the index (safe in another thread).
 
         ``None`` when there is nothing to index. :meth:`commit` then persists the result.
+        ``keys``: the literals' :func:`literal_keys` when the caller has them (the literals then distinct).
         """
-        pairs = list(dict.fromkeys(literals))
+        pairs = list(literals) if keys is not None else list(dict.fromkeys(literals))
         if not pairs:
             return None
         lexicals = [p[0] for p in pairs]
         datatypes = [p[1] for p in pairs]
-        keys = _hash(lexicals, datatypes)
+        if keys is None:
+            keys = _hash(lexicals, datatypes)
         with self._lock:
             known = self._all_keys
         new = ~np.isin(keys, known)
@@ -360,6 +353,7 @@ class SpatialIndex:
             before = len(self)
             old = list(self._segments)
             self._segments, self._offsets, self._all_keys = [], [], np.empty(0, dtype=np.uint64)
+            self._key_order = None
             self.sync(store)
             for segment in old:
                 if segment.path is not None:
@@ -434,18 +428,29 @@ class SpatialIndex:
         for s in np.unique(segment):
             where = np.flatnonzero(segment == s)
             table = self._segments[s].table
-            indices = pa.array(local[where])
-            lex = table.column("lexical").take(indices).to_pylist()
-            dts = table.column("datatype").take(indices).to_pylist()
+            lex = _take(table.column("lexical"), local[where])
+            dts = _take(table.column("datatype"), local[where])
             for k, position in enumerate(where.tolist()):
                 out[position] = (lex[k], dts[k])
         return out  # type: ignore[return-value]
 
+    def keys(self, rows: np.ndarray) -> np.ndarray:
+        """The :func:`literal_keys` of global rows."""
+        return self._all_keys[np.asarray(rows, dtype=np.int64)]
+
     def rows_of(self, literals: Sequence[tuple[str, str]]) -> np.ndarray:
         """Global rows of the given literals (those not indexed are left out)."""
-        keys = _hash([l for l, _ in literals], [d for _, d in literals])
-        order = np.argsort(self._all_keys)
-        position = np.searchsorted(self._all_keys[order], keys)
-        position = np.clip(position, 0, max(len(order) - 1, 0))
-        found = self._all_keys[order][position] == keys if len(order) else np.zeros(len(keys), bool)
+        return self.rows_of_keys(_hash([l for l, _ in literals], [d for _, d in literals]))
+
+    def rows_of_keys(self, keys: np.ndarray) -> np.ndarray:
+        """Global rows of the literals with these :func:`literal_keys` (unknown keys are left out), in the order of ``keys``."""
+        keys = np.asarray(keys, dtype=np.uint64)
+        if self._key_order is None or len(self._key_order[0]) != len(self._all_keys):
+            order = np.argsort(self._all_keys)
+            self._key_order = (order, self._all_keys[order])
+        order, ordered = self._key_order
+        if not len(order):
+            return np.empty(0, dtype=np.int64)
+        position = np.clip(np.searchsorted(ordered, keys), 0, len(order) - 1)
+        found = ordered[position] == keys
         return order[position[found]]
