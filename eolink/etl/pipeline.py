@@ -139,7 +139,7 @@ def ingest(
     ensure_ontology(store)
     for product in prepared:
         notify("load", product.path)
-        store.load(product.graph, product.nquads, fmt="nq", replace=True)
+        store.load(product.graph, product.nquads, fmt="nq", replace=True, count=False)
         results.append(
             IngestResult(
                 product.path,

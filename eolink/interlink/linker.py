@@ -327,7 +327,7 @@ def link(
         stats.update({f"{r}Count": n for r, n in counts.items()})
         prov = provenance_triples(name, left, right, started=started, ended=ended, algorithm=algorithm,
                                   parameters=run.parameters, counts=stats, predicates=[GEO + r for r in wanted])
-        store.load(name, _link_lines(left, right, links, GEO) + prov, fmt="nt", replace=True)
+        store.load(name, _link_lines(left, right, links, GEO) + prov, fmt="nt", replace=True, count=False)
     return run
 
 
@@ -455,5 +455,5 @@ def link_same_as(
         prov = provenance_triples(name, left, right, started=started, ended=ended, algorithm=algorithm,
                                   parameters=parameters, counts=stats, predicates=[OWL + "sameAs"])
         lines = "".join(f"<{a}> <{OWL}sameAs> <{b}> .\n" for a, b in zip(table["source"], table["target"]))
-        store.load(name, lines + prov, fmt="nt", replace=True)
+        store.load(name, lines + prov, fmt="nt", replace=True, count=False)
     return run

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -232,12 +233,17 @@ def _term(iri: str) -> str:
     return f"<{iri}>"
 
 
+@lru_cache(maxsize=4096)
+def _class_hash(iri: str) -> np.uint64:
+    return term_hashes([_term(iri)])[0]
+
+
 def _restrict_to_class(view: FeatureView, solution: dict[str, np.ndarray], hashes: str, texts: str, cls: str) -> dict[str, np.ndarray]:
     """Solutions joined with ``subject rdf:type cls`` (one per matching triple and graph); the subject's
     hashes and texts are the solution columns named ``hashes`` and ``texts``."""
     types = view.relations()["type"]
     which, rows = types.lookup("subject_hash", solution[hashes])
-    keep = types.columns["object_hash"][rows] == term_hashes([_term(cls)])[0]
+    keep = types.columns["object_hash"][rows] == _class_hash(cls)
     which, rows = which[keep], rows[keep]
     if len(rows):
         same = (types.text("subject", rows) == solution[texts][which]) & (types.text("object", rows) == _term(cls))
@@ -285,7 +291,7 @@ def side_keys(view: FeatureView, chain: Chain, limit: int) -> np.ndarray | None:
     geometry, has, types = relations["geometry"], relations["has"], relations["type"]
     start_classes = chain.feature_classes if chain.feature_var is not None else []
     if start_classes:
-        target = term_hashes([_term(start_classes[0])])[0]
+        target = _class_hash(start_classes[0])
         _, rows = types.lookup("object_hash", np.array([target], dtype=np.uint64))
         features = np.unique(types.columns["subject_hash"][rows])
         _, rows = has.lookup("subject_hash", features)
@@ -293,7 +299,7 @@ def side_keys(view: FeatureView, chain: Chain, limit: int) -> np.ndarray | None:
         geometries = np.unique(has.columns["object_hash"][rows])
         _, rows = geometry.lookup("subject_hash", geometries)
     elif chain.geometry_classes:
-        target = term_hashes([_term(chain.geometry_classes[0])])[0]
+        target = _class_hash(chain.geometry_classes[0])
         _, rows = types.lookup("object_hash", np.array([target], dtype=np.uint64))
         geometries = np.unique(types.columns["subject_hash"][rows])
         _, rows = geometry.lookup("subject_hash", geometries)

@@ -27,6 +27,15 @@ Recognised forms (function IRIs written with any prefix or in full):
   each with every indexed literal whose envelope meets it, and the pairs become
   ``VALUES (?w1 ?w2)``.
 
+Feature chains: when the filter's group is a plain basic graph pattern holding the chain
+``?f a C ; geo:hasGeometry ?g . ?g geo:asWKT ?w`` (or its path form), the store's
+feature view gives the chain's solutions for the accepted literals and the group
+becomes a ``VALUES`` block of them plus its other patterns (see :mod:`eolink.sparql.chains`);
+a query that is nothing but ``SELECT [DISTINCT] ?vars`` over such a group is answered
+without pyoxigraph (:class:`DirectAnswer`). pyoxigraph would otherwise look up three
+triples per answer row, which on a store of a million features costs more than the
+whole spatial decision.
+
 >>> from eolink.stores.embedded.spatial import SpatialIndex
 >>> index = SpatialIndex(None)
 >>> _ = index.add([("POINT (24.94 60.17)", GEO + "wktLiteral"), ("POINT (0 0)", GEO + "wktLiteral")])
@@ -458,23 +467,22 @@ def plan_query(
     rewrites: list[_Rewrite] = []
     notes: list[str] = []
     matches = list(_FILTER_CALL.finditer(masked))
+    spans = [_group_span(depth, masked, m.start()) for m in matches]
     context = None
     if view is not None and view.usable:
         barrier = chain_barrier(masked)
         if barrier is None:
-            spans = [_group_span(depth, masked, m.start()) for m in matches]
             single = {sp for sp in spans if sp is not None and spans.count(sp) == 1}
             context = _ChainContext(view, single, query, masked)
         else:
             notes.append(f"feature view not used: {barrier}")
-    for match in matches:
+    for match, span in zip(matches, spans):
         function = names.iri(match.group("fn"))
         if function is None or not function.startswith(GEOF):
             continue
         local = function[len(GEOF):]
         a_text = query[match.start("a"):match.end("a")]
         b_text = query[match.start("b"):match.end("b")]
-        span = _group_span(depth, masked, match.start())
         if span is None:
             continue
         is_distance = local in _DISTANCE_FUNCTIONS and match.group("op")

@@ -55,8 +55,9 @@ def describe_store(select: Callable[[str], Sequence[Sequence[object]]], graphs: 
 class Store(Protocol):
     """What eolink needs from an RDF store."""
 
-    def load(self, graph: str, data: bytes | str | Iterable[bytes], *, fmt: str = "nt", replace: bool = True) -> int:
-        """Load RDF into ``graph`` atomically (replacing it by default); return the graph's triple count."""
+    def load(self, graph: str, data: bytes | str | Iterable[bytes], *, fmt: str = "nt", replace: bool = True, count: bool = True) -> int | None:
+        """Load RDF into ``graph`` atomically (replacing it by default); return the graph's triple count
+        (``count=False``: ``None``, for callers that do not need it — counting scans the graph)."""
         ...
 
     def drop(self, graph: str) -> bool:

@@ -101,7 +101,7 @@ class RemoteStore:
         check_query(sparql)
         self._send("POST", self.update_endpoint, content=sparql.encode(), headers={"content-type": "application/sparql-update"})
 
-    def load(self, graph: str, data: bytes | str | Iterable[bytes], *, fmt: str = "nt", replace: bool = True) -> int:
+    def load(self, graph: str, data: bytes | str | Iterable[bytes], *, fmt: str = "nt", replace: bool = True, count: bool = True) -> int | None:
         """Load RDF into ``graph`` (Graph Store ``PUT``/``POST``, or ``INSERT DATA``); return the graph's triple count."""
         if fmt not in RDF_FILE_FORMATS:
             raise InputError(f"unknown RDF format {fmt!r}; use one of {', '.join(RDF_FILE_FORMATS)}")
@@ -116,7 +116,7 @@ class RemoteStore:
                 raise InputError(f"cannot parse the {fmt} data for <{graph}>: {err}") from err
             prefix = f"DROP SILENT GRAPH <{graph}> ; " if replace else ""
             self._send("POST", self.update_endpoint, content=f"{prefix}INSERT DATA {{ GRAPH <{graph}> {{ {body} }} }}".encode(), headers={"content-type": "application/sparql-update"})
-        return self.count(graph)
+        return self.count(graph) if count else None
 
     def count(self, graph: str) -> int:
         """Triples in ``graph``."""

@@ -93,7 +93,7 @@ async def _write(request: Request, store, settings: Settings, replace: bool) -> 
         raise PayloadTooLargeError(f"the upload is larger than {settings.max_upload_bytes} bytes")
     existed = store.has_graph(graph)
     try:
-        await run_in_threadpool(lambda: store.load(graph, body, fmt=MEDIA_TO_FORMAT[media], replace=replace, base_iri=graph))
+        await run_in_threadpool(lambda: store.load(graph, body, fmt=MEDIA_TO_FORMAT[media], replace=replace, base_iri=graph, count=False))
     finally:
         store_changed(request)
     return Response(status_code=204 if existed else 201)

@@ -255,7 +255,7 @@ async def _read_spec(request: Request) -> dict[str, object]:
 
 def _save(store: EmbeddedStore, map_id: str, spec: dict[str, object]) -> dict[str, object]:
     data = ox.serialize(spec_to_triples(map_id, spec), format=ox.RdfFormat.N_TRIPLES)
-    store.load(map_iri(map_id), data, fmt="nt")
+    store.load(map_iri(map_id), data, fmt="nt", count=False)
     return {"id": map_id, "iri": map_iri(map_id), "url": f"/map?map={map_id}"}
 
 

@@ -169,16 +169,12 @@ _TERM = rb"(?:<[^>\s]*>|_:[^\s<>]+?)"
 _END = rb"[ \t]*(?:" + _TERM + rb"[ \t]*)?\.[ \t]*(?:#[^\r\n]*)?\r?(?=\n)"  # optional graph term, dot, comment
 
 
-def _line_pattern(predicates: Sequence[str], literal: bool) -> re.Pattern[bytes]:
-    """A whole N-Triples/N-Quads line (after its newline) with one of ``predicates`` and, as object,
-    a typed literal without escapes (``literal``) or an IRI/blank node."""
-    obj = rb'"([^"\\\r\n]*)"\^\^<([^>\s]*)>' if literal else rb"(" + _TERM + rb")"
-    names = b"|".join(re.escape(p.encode()) for p in predicates)
-    return re.compile(rb"\n[ \t]*(" + _TERM + rb")[ \t]*<(" + names + rb")>[ \t]*" + obj + _END)
-
-
-_LITERAL_LINE = _line_pattern(GEOMETRY_PREDICATES, True)
-_IRI_LINE = _line_pattern(VIEW_PREDICATES[len(GEOMETRY_PREDICATES):], False)
+#: A whole N-Triples/N-Quads line (after its newline) with a view predicate and, as object, a typed
+#: literal without escapes (groups 3, 4) or an IRI/blank node (group 5); one pass over the payload.
+_VIEW_LINE = re.compile(
+    rb"\n[ \t]*(" + _TERM + rb")[ \t]*<(" + b"|".join(re.escape(p.encode()) for p in VIEW_PREDICATES) + rb")>[ \t]*"
+    rb'(?:"([^"\\\r\n]*)"\^\^<([^>\s]*)>|(' + _TERM + rb"))" + _END
+)
 
 
 def _lines_naming(payload: bytes, needle: bytes) -> list[bytes]:
@@ -248,7 +244,7 @@ def view_triples_in(
     line_based = fmt in _LINE_FORMATS and b"\\u" not in payload and b"\\U" not in payload
     to_parse: list[bytes] = []
     if line_based:
-        quick = {**_quick_lines(payload, _LITERAL_LINE), **_quick_lines(payload, _IRI_LINE)}
+        quick = _quick_lines(payload, _VIEW_LINE)
         for predicate in VIEW_PREDICATES:
             code = CODES[predicate]
             needle = f"<{predicate}>".encode()
@@ -257,11 +253,17 @@ def view_triples_in(
                 # something unusual (escapes, a literal class, the IRI elsewhere in a line): pyoxigraph decides
                 to_parse.extend(_lines_naming(payload, needle))
             elif code in LITERAL_CODES:
+                if any(m[4] for m in matches):  # an IRI object: the filter of a query on it fails; pyoxigraph decides
+                    to_parse.extend(_lines_naming(payload, needle))
+                    continue
                 literals.extend((m[2].decode(), m[3].decode()) for m in matches)
                 subjects.extend(m[0].decode() for m in matches)
                 codes.extend([code] * len(matches))
             else:
-                triples.extend((code, m[0].decode(), m[2].decode()) for m in matches)
+                if any(not m[4] for m in matches):  # a literal object (a literal class?): pyoxigraph decides
+                    to_parse.extend(_lines_naming(payload, needle))
+                    continue
+                triples.extend((code, m[0].decode(), m[4].decode()) for m in matches)
         source = b"\n".join(to_parse) + b"\n"
     else:
         source = payload

@@ -162,7 +162,14 @@ class _Segment:
     def __init__(self, table: pa.Table, path: Path | None, parsed: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.table = table
         self.path = path
-        self._parsed = parsed
+        n = table.num_rows
+        if parsed is None:  # opened from disk: rows are parsed when first needed
+            self._geometries = np.full(n, None, dtype=object)
+            self._crss = np.full(n, None, dtype=object)
+            self._done = np.zeros(n, dtype=bool)
+        else:
+            self._geometries, self._crss = parsed
+            self._done = np.ones(n, dtype=bool)
         self.keys = table.column("key").to_numpy()
         env = np.column_stack([table.column(c).to_numpy() for c in ("minx", "miny", "maxx", "maxy")])
         self.envelopes = env
@@ -178,11 +185,21 @@ class _Segment:
     def __len__(self) -> int:
         return self.table.num_rows
 
-    def parsed(self) -> tuple[np.ndarray, np.ndarray]:
-        """Geometries and CRS IRIs of every row (parsed on first use after opening)."""
-        if self._parsed is None:
-            self._parsed = _parse(self.table.column("lexical").to_pylist(), self.table.column("datatype").to_pylist())
-        return self._parsed
+    def parsed(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Geometries and CRS IRIs of ``rows`` (all rows when ``None``), each parsed once, when first needed.
+
+        A store reopened with a million literals thus answers its first window query after
+        parsing its candidates only, not every literal.
+        """
+        if rows is None:
+            rows = np.arange(len(self))
+        rows = np.asarray(rows, dtype=np.int64)
+        missing = np.unique(rows[~self._done[rows]])
+        if len(missing):
+            geometries, crss = _parse(_take(self.table.column("lexical"), missing), _take(self.table.column("datatype"), missing))
+            self._geometries[missing], self._crss[missing] = geometries, crss
+            self._done[missing] = True
+        return self._geometries[rows], self._crss[rows]
 
     def query(self, box: shapely.Geometry) -> np.ndarray:
         if self.tree is None:
@@ -399,9 +416,7 @@ class SpatialIndex:
         segment, local = self._locate(rows)
         for s in np.unique(segment):
             mask = segment == s
-            g, c = self._segments[s].parsed()
-            geoms[mask] = g[local[mask]]
-            crss[mask] = c[local[mask]]
+            geoms[mask], crss[mask] = self._segments[s].parsed(local[mask])
         return geoms, crss
 
     def envelopes(self, rows: np.ndarray) -> np.ndarray:

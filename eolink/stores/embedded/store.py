@@ -283,8 +283,11 @@ class EmbeddedStore:
         replace: bool = True,
         base_iri: str | None = None,
         on_progress: Callable[[int, int], None] | None = None,
-    ) -> int:
-        """Load RDF into ``graph`` and return the graph's triple count.
+        count: bool = True,
+    ) -> int | None:
+        """Load RDF into ``graph`` and return the graph's triple count (``None`` with ``count=False``).
+
+        Counting scans the graph (≈ 2–4 s for 3 M triples); callers that ignore the count skip it.
 
         ``on_progress(bytes_done, bytes_total)`` is called as the load advances (N-Triples are
         loaded in pieces of :data:`_CHUNK_BYTES`, so that is after each GiB).
@@ -355,7 +358,7 @@ class EmbeddedStore:
             self._clear_pending()
             self._compact_after(len(payload))
             self._bump_generation()
-        return self.count(graph)
+        return self.count(graph) if count else None
 
     def _compact_after(self, loaded_bytes: int) -> None:
         """Compact the store after a large load, in a background thread (:meth:`wait_for_compaction`).
@@ -572,22 +575,26 @@ class EmbeddedStore:
             name = solutions.variables[0].value
             return [(s[name].value, s[name].datatype.value) for s in solutions if isinstance(s[name], ox.Literal)]
 
-        view = None
-        if not (self.rdfs or self.rewrite) and kwargs.get("use_default_graph_as_union") and "named_graphs" not in kwargs:
-            view = self.features
         try:
-            plan = plan_query(sparql, self.index, binding_source=bindings, view=view)
+            plan = plan_query(sparql, self.index, binding_source=bindings, view=self._view_for(kwargs))
         except (EolinkError, SyntaxError, ValueError, IndexError) as err:
             # the planner only optimises: if it cannot handle a query, the engine answers it as written
             _log.warning("spatial planner skipped a query: %s", err)
             return Plan(sparql)
         return plan
 
+    def _view_for(self, kwargs: dict[str, object]) -> FeatureView | None:
+        """The feature view, when it describes what the query sees: the union default graph, no entailment
+        or rewriting (whose triples and patterns the view does not hold)."""
+        if self.rdfs or self.rewrite or not kwargs.get("use_default_graph_as_union") or "named_graphs" in kwargs:
+            return None
+        return self.features
+
     def explain(self, sparql: str) -> list[str]:
         """What the planner would do with ``sparql`` (one note per recognised filter)."""
         from eolink.sparql.planner import plan_query
 
-        return plan_query(sparql, self.index, binding_source=lambda q: [], view=self.features).notes
+        return plan_query(sparql, self.index, binding_source=lambda q: [], view=self._view_for({"use_default_graph_as_union": True})).notes
 
     def describe(self) -> dict[str, object]:
         """VoID-like statistics: triples, graphs, classes and predicates with counts."""
