@@ -317,3 +317,60 @@ def test_a_store_made_before_the_view_gets_one(tmp_path):
     writer = open_store(path)
     assert writer.features.usable and view_rows(writer.features) == expected
     writer.close()
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("trailing", [True, False])
+def test_quick_line_reading_equals_pyoxigraph_parsing(newline, trailing):
+    """The patterns that read plain N-Triples/N-Quads lines give what pyoxigraph's parser gives."""
+    import pyoxigraph as ox
+
+    from eolink.stores.embedded.features import view_triples_in
+
+    t = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    lines = [
+        f'<http://e/g0> <{GEO}asWKT> "POINT (0 0)"^^<{GEO}wktLiteral> .',  # the first line
+        f"<http://e/f1>\t{t}  <http://e/C> .",
+        f"<http://e/f1> <{GEO}hasGeometry> <http://e/g1> <http://e/graph> .",  # a quad
+        f'<http://e/g1> <{GEO}asWKT> "<http://www.opengis.net/def/crs/EPSG/0/3067> POINT (1 2)"^^<{GEO}wktLiteral> . # note',
+        "# a comment line",
+        "",
+        f'<http://e/g2> <{GEO}asGeoJSON> "{{}}"^^<{GEO}geoJSONLiteral>.',
+        f"<http://e/f2> <{GEO}hasDefaultGeometry> <http://e/g2> .",
+        f"<http://e/f2> {t} <http://e/D> .",  # the last line
+    ]
+    payload = (newline.join(lines) + (newline if trailing else "")).encode()
+    quick = view_triples_in(payload, "nq", ox.RdfFormat.N_QUADS)
+    # the same text parsed by pyoxigraph (TriG reads N-Quads lines too, but not through the quick patterns)
+    slow = view_triples_in(payload.replace(b" <http://e/graph> .", b" ."), "ttl", ox.RdfFormat.TURTLE)
+    assert sorted(zip(quick[0], quick[1], quick[2])) == sorted(zip(slow[0], slow[1], slow[2]))
+    assert sorted(quick[3]) == sorted(slow[3])
+    assert len(quick[0]) == 3 and len(quick[3]) == 4
+
+
+def test_reopened_index_parses_only_the_rows_a_query_needs(tmp_path):
+    path = tmp_path / "s"
+    build_store(path).close()
+    store = open_store(path)
+    assert sum(int(s._done.sum()) for s in store.index._segments) == 0
+    query = PREFIXES + SHAPES["feature"].format(flt=f"FILTER(geof:sfIntersects(?w, {box(25.02, 60.21, 0.08, 0.04)}))")
+    on = answers(store, query, True)
+    parsed = sum(int(s._done.sum()) for s in store.index._segments)
+    assert 0 < parsed < len(store.index) // 2
+    assert on == answers(store, query, False)
+    store.close()
+
+
+def test_load_without_counting_and_close_waits_for_the_compaction(tmp_path, monkeypatch):
+    import eolink.stores.embedded.store as module
+
+    monkeypatch.setattr(module, "_COMPACT_MIN_BYTES", 0)
+    monkeypatch.setattr(module, "_COMPACT_SHARE", 0.0)
+    store = open_store(tmp_path / "s")
+    assert store.load(G1, _nt(np.random.default_rng(1), 0, 50)[0], count=False) is None
+    running = store._compaction
+    assert running is not None
+    store.close()
+    assert not running.is_alive()
+    with open_store(tmp_path / "s") as again:
+        assert again.count(G1) > 200
