@@ -432,6 +432,8 @@ class _Rewrite:
     replaces: tuple[int, int] | None = None
     #: for a chain rewrite whose group keeps nothing else: its VALUES columns as terms, and their length
     bare: tuple[Callable[[], dict[str, np.ndarray]], int] | None = None
+    #: the replacing text, built only when needed (a direct answer needs none)
+    body: Callable[[], str] | None = None
 
 
 @dataclass
@@ -525,7 +527,7 @@ def plan_query(
     edits: list[tuple[int, int, str]] = []
     for rewrite in rewrites:
         if rewrite.replaces is not None:
-            edits.append((rewrite.replaces[0], rewrite.replaces[1], rewrite.text))
+            edits.append((rewrite.replaces[0], rewrite.replaces[1], rewrite.text if rewrite.body is None else rewrite.body()))
             continue
         edits.append((rewrite.insert_at, rewrite.insert_at, rewrite.text))
         if rewrite.decided is not None:
@@ -818,7 +820,7 @@ def _chain_selection(context: _ChainContext, span: tuple[int, int], filter_span:
     count = len(solution[LITERAL])
     notes.append(f"{variable}: {count} solutions of its feature chain from the feature view")
     inline = count <= max(INLINE_VALUES_ROWS, len(index) // 100)
-    return _Rewrite(span[0] + 1, _group_body(columns, count, kept, group.filters, inline), replaces=(span[0] + 1, span[1]),
+    return _Rewrite(span[0] + 1, "", body=lambda: _group_body(columns, count, kept, group.filters, inline), replaces=(span[0] + 1, span[1]),
                     bare=_bare(columns, count, kept, group.filters))
 
 
@@ -866,7 +868,7 @@ def _chain_join(context: _ChainContext, span: tuple[int, int], filter_span: tupl
         columns.extend(side)
     notes.append(f"{a_var} × {b_var}: {len(left)} literal pairs, {len(ia)} solutions of the two feature chains from the feature view")
     inline = len(ia) <= max(INLINE_VALUES_ROWS, len(index) // 100)
-    return _Rewrite(span[0] + 1, _group_body(columns, len(ia), kept, group.filters, inline), replaces=(span[0] + 1, span[1]),
+    return _Rewrite(span[0] + 1, "", body=lambda: _group_body(columns, len(ia), kept, group.filters, inline), replaces=(span[0] + 1, span[1]),
                     bare=_bare(columns, len(ia), kept, group.filters))
 
 

@@ -374,3 +374,18 @@ def test_load_without_counting_and_close_waits_for_the_compaction(tmp_path, monk
     assert not running.is_alive()
     with open_store(tmp_path / "s") as again:
         assert again.count(G1) > 200
+
+
+def test_a_view_file_gone_missing_is_rebuilt_by_the_writer_and_ignored_by_readers(tmp_path):
+    path = tmp_path / "s"
+    store = build_store(path)
+    expected = view_rows(store.features)
+    store.close()
+    next((path / "features").glob("graph-*.arrow")).unlink()
+    reader = open_store(path, read_only=True)
+    assert not reader.features.usable
+    reader.close()
+    (path / "pending").write_text("")  # an empty marker (a crash before the graph was named) must not mend it
+    writer = open_store(path)
+    assert writer.features.usable and view_rows(writer.features) == expected
+    writer.close()

@@ -410,6 +410,8 @@ class FeatureView:
         self._seq = 0
         self._relations: dict[str, Relation] | None = None
         self._disabled = False
+        #: a file of the view could not be read (only :meth:`rebuild` mends that)
+        self.broken = False
         #: no view existed on disk (a store made before the view, or a new one): the writer builds it
         self.fresh = directory is None
         if directory is not None:
@@ -424,7 +426,7 @@ class FeatureView:
                 try:
                     self._graphs[graph] = feather.read_table(directory / name, memory_map=True)
                 except (OSError, pa.ArrowInvalid):
-                    self._disabled = True  # a file the manifest names is gone or broken: rebuilt by the writer
+                    self.broken = True  # a file the manifest names is gone or unreadable: the writer rebuilds the view
                     continue
                 self._files[graph] = name
             if not manifest and not read_only:
@@ -476,8 +478,12 @@ class FeatureView:
 
     @property
     def usable(self) -> bool:
-        """Whether queries may be answered from the view."""
-        return not self._disabled and not self.stale
+        """Whether queries may be answered from the view.
+
+        The ``stale`` marker on disk is read when the store is opened (a writer rebuilds the view,
+        a reader disables it); afterwards this process's own writes keep ``_disabled`` current.
+        """
+        return not (self._disabled or self.broken)
 
     @property
     def seq(self) -> int:
@@ -552,6 +558,7 @@ class FeatureView:
                 self.drop(graph)
         for graph, rows in by_graph.items():
             self._install(graph, _triples_from_quads(rows).table, None)
+        self.broken = False
         self.mark_current()
 
     def read_back(self, store: object, graph: str) -> ViewTriples:

@@ -216,7 +216,7 @@ class EmbeddedStore:
             self._recover_pending()
             if self.index.dirty:
                 self.index.sync(self._store)
-            if self.features.stale or not self.features.usable or (self.features.fresh and path is not None):
+            if self.features.stale or self.features.broken or (self.features.fresh and path is not None):
                 _log.info("rebuilding the feature view of %s from the store", path)
                 self.features.mark_stale()
                 self.features.rebuild(self._store)
