@@ -434,6 +434,10 @@ class FeatureView:
             if not read_only:
                 for stale in directory.glob("*.tmp"):
                     stale.unlink(missing_ok=True)
+                listed = set(self._files.values())
+                for orphan in directory.glob("graph-*.arrow"):  # left by a crash between writing and listing
+                    if orphan.name not in listed and not self.broken:
+                        orphan.unlink(missing_ok=True)
 
     # -- state -------------------------------------------------------------------------------
 
