@@ -84,7 +84,9 @@ def _answer(store: object, call: QueryCall) -> QueryAnswer:
 #: next read then fails with one of these messages. pyoxigraph calls reading beside a writer
 #: undefined behaviour; a fresh view after the compaction reads the merged files.
 _VANISHED_FILE_MESSAGES = ("No such file or directory", "Corruption")
-_REOPEN_ATTEMPTS = 6
+#: attempts and the longest pause between two (≈ 7 s in all: a compaction on a busy machine takes seconds)
+_REOPEN_ATTEMPTS = 9
+_LONGEST_PAUSE_S = 2.0
 
 
 def _files_vanished(err: EolinkError) -> bool:
@@ -99,7 +101,7 @@ def _beside_the_writer(action: Callable[[], T]) -> T:
         except EolinkError as err:
             if attempt + 1 == _REOPEN_ATTEMPTS or not _files_vanished(err):
                 raise
-            time.sleep(0.05 * 2**attempt)
+            time.sleep(min(0.05 * 2**attempt, _LONGEST_PAUSE_S))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
