@@ -607,6 +607,20 @@ def _plan_selection(
     return _Rewrite(span[0] + 1, f" {{ SELECT {variable} WHERE {{ VALUES {variable} {{ {terms} }} }} }} ", decided)
 
 
+def _related_pairs(index: SpatialIndex, position: int, rows: np.ndarray, relation: str) -> tuple[int, np.ndarray, np.ndarray]:
+    """(candidate pairs, left rows, right rows): the indexed literals ``relation``-related to ``rows``,
+    which are the join's left side (``position`` 0) or its right side (1), decided exactly."""
+    mine, others = index.neighbours(rows)
+    left, right = (mine, others) if position == 0 else (others, mine)
+    candidates = len(left)
+    if candidates:
+        lg, lc = index.geometries(left)
+        rg, rc = index.geometries(right)
+        keep = exact_relation(relation, lg, lc, rg, rc)
+        left, right = left[keep], right[keep]
+    return candidates, left, right
+
+
 def _plan_join(
     masked: str,
     depth: np.ndarray,
@@ -668,16 +682,9 @@ def _plan_join(
         notes.append(f"{a_var} × {b_var}: both sides have over {MAX_SIDE_BINDINGS} geometries; join left to the engine")
         return None
     position, rows = best
-    mine, others = index.neighbours(rows)
-    left, right = (mine, others) if position == 0 else (others, mine)
-    if len(left):
-        lg, lc = index.geometries(left)
-        rg, rc = index.geometries(right)
-        keep = exact_relation(relation, lg, lc, rg, rc)
-        notes.append(f"{a_var} × {b_var}: {len(left)} candidate pairs from the index, {int(keep.sum())} exact matches")
-        left, right = left[keep], right[keep]
-    else:
-        notes.append(f"{a_var} × {b_var}: no candidate pairs")
+    candidates, left, right = _related_pairs(index, position, rows, relation)
+    notes.append(f"{a_var} × {b_var}: {candidates} candidate pairs from the index, {len(left)} exact matches"
+                 if candidates else f"{a_var} × {b_var}: no candidate pairs")
     if len(left) > MAX_JOIN_PAIRS:
         notes.append(f"{a_var} × {b_var}: {len(left)} pairs; join left to the engine")
         return None
@@ -842,14 +849,7 @@ def _chain_join(context: _ChainContext, span: tuple[int, int], filter_span: tupl
     if min(sizes) == np.inf:
         return None
     position = int(np.argmin(sizes))
-    rows = index.rows_of_keys(sides[position])
-    mine, others = index.neighbours(rows)
-    left, right = (mine, others) if position == 0 else (others, mine)
-    if len(left):
-        lg, lc = index.geometries(left)
-        rg, rc = index.geometries(right)
-        keep = exact_relation(relation, lg, lc, rg, rc)
-        left, right = left[keep], right[keep]
+    candidates, left, right = _related_pairs(index, position, index.rows_of_keys(sides[position]), relation)
     unique_left, pair_left = np.unique(left, return_inverse=True)
     unique_right, pair_right = np.unique(right, return_inverse=True)
     solution_a = chain_solutions(view, chain_a, index.keys(unique_left))
@@ -877,16 +877,6 @@ def _resolver(names: _Names) -> Callable[[str], str | None]:
     return lambda text: rdf_type if text == "a" else names.iri(text)
 
 
-_BGP_TOKEN = re.compile(
-    r'(?P<iri><[^<>"{}|^`\\\s]*>[^\s;,]*)'  # an IRI, possibly starting a path
-    r'|(?P<lit>(?:"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')(?:\^\^\S+?(?=[\s;,.]|$)|@[A-Za-z0-9-]+)?)'
-    r'|(?P<var>[?$][A-Za-z_]\w*)'
-    r'|(?P<punct>[;,]|\.(?=\s|$))'
-    r'|(?P<word>[^\s;,]+)',
-    re.DOTALL,
-)
-
-
 def strip_comments(text: str) -> str:
     """``text`` with its comments removed (strings and IRIs containing ``#`` kept).
 
@@ -908,29 +898,10 @@ def connected_patterns(body: str, variable: str) -> str | None:
     masked = mask_query(body)
     if re.search(r"[{}()]|(?<![?$\w:])(BIND|VALUES|OPTIONAL|MINUS|SERVICE|GRAPH)(?![\w:])", masked, re.IGNORECASE):
         return None
-    triples: list[tuple[str, str, str]] = []
-    subject = predicate = None
-    position = 0  # 0 subject, 1 predicate, 2 object
-    for token in _BGP_TOKEN.finditer(body):
-        kind, text = token.lastgroup, token.group(0)
-        if kind == "punct":
-            if text == ".":
-                subject, predicate, position = None, None, 0
-            elif text == ";":
-                predicate, position = None, 1
-            else:
-                position = 2
-            continue
-        if position == 0:
-            subject, position = text, 1
-        elif position == 1:
-            predicate, position = text, 2
-        else:
-            if subject is None or predicate is None:
-                return None
-            triples.append((subject, predicate, text))
-    if position == 1 and predicate is None and subject is not None and not triples:
+    parsed = parse_triples(body)
+    if not parsed:
         return None
+    triples = [(t.subject, t.predicate, t.object) for t in parsed]
     variables = [{t for t in (s, o) if t[0] in "?$"} | set(re.findall(r"[?$][A-Za-z_]\w*", p)) for s, p, o in triples]
     keep = {variable}
     chosen: set[int] = set()

@@ -60,7 +60,7 @@ import pyarrow.compute as pc
 import pyarrow.feather as feather
 
 from eolink.ontology import GEO, RDF
-from eolink.stores.embedded.spatial import GEOMETRY_PREDICATES, literal_keys
+from eolink.stores.embedded.spatial import GEOMETRY_PREDICATES, write_synced, literal_keys
 
 __all__ = [
     "FeatureView", "ViewTriples", "Relation", "view_triples_in", "term_hashes",
@@ -509,7 +509,7 @@ class FeatureView:
         tmp = None
         if self.directory is not None:
             tmp = self.directory / f"staged-{uuid.uuid4().hex}.tmp"
-            _write_synced(triples.table, tmp)
+            write_synced(triples.table, tmp)
         return StagedGraph(triples, tmp)
 
     def discard(self, staged: StagedGraph | None) -> None:
@@ -533,7 +533,7 @@ class FeatureView:
             name = f"graph-{hashlib.sha1(graph.encode()).hexdigest()[:16]}-{uuid.uuid4().hex[:8]}.arrow"
             if file is None:
                 file = self.directory / f"staged-{uuid.uuid4().hex}.tmp"
-                _write_synced(table, file)
+                write_synced(table, file)
             os.replace(file, self.directory / name)
             self._files[graph] = name
         self._graphs[graph] = table
@@ -591,9 +591,3 @@ class FeatureView:
                 )
             self._relations = out
         return self._relations
-
-
-def _write_synced(table: pa.Table, path: Path) -> None:
-    feather.write_feather(table, path, compression="uncompressed")
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())

@@ -150,7 +150,7 @@ class PreparedSegment:
     file: Path | None
 
 
-def _write_synced(table: pa.Table, path: Path) -> None:
+def write_synced(table: pa.Table, path: Path) -> None:
     feather.write_feather(table, path, compression="uncompressed")
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
@@ -317,7 +317,7 @@ class SpatialIndex:
         if self.directory is not None:
             # written (and synced) here, so that the thread preparing a load does the I/O too
             tmp = self.directory / f"prepared-{uuid.uuid4().hex}.tmp"
-            _write_synced(table, tmp)
+            write_synced(table, tmp)
         return PreparedSegment(_Segment(table, None, (geometries, crss)), tmp)
 
     def commit(self, prepared: PreparedSegment | None) -> int:
@@ -339,7 +339,7 @@ class SpatialIndex:
             if self.directory is not None:
                 path = self.directory / f"segment-{len(self._segments):06d}-{uuid.uuid4().hex[:8]}.arrow"
                 if prepared.file is None:
-                    _write_synced(segment.table, path.with_suffix(".tmp"))
+                    write_synced(segment.table, path.with_suffix(".tmp"))
                     os.replace(path.with_suffix(".tmp"), path)
                 else:
                     os.replace(prepared.file, path)
