@@ -218,11 +218,6 @@ def store_rows(store) -> set:
     return out
 
 
-def comparable(rows: set) -> set:
-    """Blank node labels are the store's in both views when read back; compare them too."""
-    return rows
-
-
 def test_view_equals_the_store_through_loads_replaces_appends_drops_updates_and_reopening(tmp_path):
     path = tmp_path / "s"
     store = build_store(path)
@@ -389,3 +384,17 @@ def test_a_view_file_gone_missing_is_rebuilt_by_the_writer_and_ignored_by_reader
     writer = open_store(path)
     assert writer.features.usable and view_rows(writer.features) == expected
     writer.close()
+
+
+@pytest.mark.parametrize("replace", [True, False])
+def test_a_failed_load_leaves_the_view_as_it_was(tmp_path, replace):
+    from eolink.errors import InputError
+
+    store = build_store(tmp_path / "s")
+    before = view_rows(store.features)
+    bad = _nt(np.random.default_rng(9), 2000, 20)[0] + '<http://e/a> <http://e/p> "unterminated .\n'
+    for graph in (G1, "http://example.org/new"):
+        with pytest.raises(InputError):
+            store.load(graph, bad, replace=replace)
+        assert store.features.usable and view_rows(store.features) == before == store_rows(store)
+    store.close()

@@ -341,6 +341,19 @@ def _triples_from_quads(rows: list) -> ViewTriples:
 
 # -- the view ---------------------------------------------------------------------------------
 
+def _read_manifest(directory: Path) -> dict:
+    try:
+        return json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def disk_state(directory: Path) -> tuple[int, bool]:
+    """``(manifest sequence number, stale marker present)`` of the view in ``directory`` as on disk now
+    (``-1`` when there is no manifest): a reader compares it before and after opening the store."""
+    return _read_manifest(directory).get("seq", -1), (directory / "stale").exists()
+
+
 @dataclass
 class StagedGraph:
     """View triples of a load, written to a temporary file, waiting for :meth:`FeatureView.commit`."""
@@ -442,12 +455,7 @@ class FeatureView:
     # -- state -------------------------------------------------------------------------------
 
     def _read_manifest(self) -> dict:
-        if self.directory is None:
-            return {}
-        try:
-            return json.loads((self.directory / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+        return {} if self.directory is None else _read_manifest(self.directory)
 
     def _write_manifest(self) -> None:
         if self.directory is None:
@@ -493,10 +501,6 @@ class FeatureView:
     def seq(self) -> int:
         """The sequence number of the view this object holds (moves with every change)."""
         return self._seq
-
-    def token(self) -> tuple[int, bool]:
-        """``(manifest sequence number, stale)`` as on disk now, to detect a writer working meanwhile."""
-        return self._read_manifest().get("seq", -1), self.stale
 
     def rows(self) -> int:
         """View triples held, over all graphs."""

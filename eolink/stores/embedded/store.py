@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import gc
 import io
-import json
 import logging
 import os
 import threading
@@ -51,7 +50,7 @@ if TYPE_CHECKING:
     from eolink.sparql.planner import Plan
 from eolink.stores.base import RDF_FILE_FORMATS, GraphInfo, describe_store
 from eolink.stores.embedded._rwlock import ReadWriteLock
-from eolink.stores.embedded.features import FeatureView, StagedGraph, build_view_triples, view_triples_in
+from eolink.stores.embedded.features import FeatureView, StagedGraph, build_view_triples, disk_state, view_triples_in
 from eolink.stores.embedded.spatial import GEOMETRY_PREDICATES, PreparedSegment, SpatialIndex, literal_keys
 
 __all__ = ["EmbeddedStore"]
@@ -227,12 +226,8 @@ class EmbeddedStore:
         """(view sequence number, view stale, load pending) as on disk now."""
         if self.path is None:
             return (0, False, False)
-        view = self.path / "features"
-        try:
-            seq = json.loads((view / "manifest.json").read_text(encoding="utf-8")).get("seq", -1)
-        except (OSError, ValueError):
-            seq = -1
-        return seq, (view / "stale").exists(), (self.path / "pending").exists()
+        seq, stale = disk_state(self.path / "features")
+        return seq, stale, (self.path / "pending").exists()
 
     # -- writing ---------------------------------------------------------------------------
 
